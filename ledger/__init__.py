@@ -1,0 +1,1 @@
+"""Musette ledger layer (built by a later issue)."""

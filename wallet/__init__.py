@@ -1,0 +1,1 @@
+"""Musette wallet layer (built by a later issue)."""
