@@ -1,0 +1,398 @@
+"""The ``musette`` command line: the composition root of every layer.
+
+Conventions (every command): ``--home DIR`` or ``MUSETTE_HOME``; ``--json`` for machine
+output; ``--as NAME|DID`` on commands that sign; exit status 0 success, 1 a recognised
+document that failed a check, 2 input we do not recognise, over a limit, or a usage
+error. Errors are one line on stderr; ``--debug`` adds the traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from rich.markup import escape
+
+from credentials import transport
+from credentials.errors import CredentialError, InputError
+from credentials.inputs import parse_input
+from credentials.issuance import FORMATS, Format, data_model_for, issue, present
+from credentials.models import CommunityBadge, Endorsement, SkillAttestation
+from credentials.verifier import Verifier
+from wallet.errors import WalletError
+from wallet.identities import IdentityStore
+
+from .output import describe_claim, emit_json, print_report, stderr, stdout
+
+EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
+
+
+class _Failed(Exception):
+    """A recognised document failed a check: exit status 1 (already reported)."""
+
+
+app = typer.Typer(
+    name="musette",
+    help="Musette: a worker's knapsack of peer-validated skill credentials.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+id_app = typer.Typer(help="Identities (did:key) held in this home.", no_args_is_help=True)
+issue_app = typer.Typer(help="Issue a credential to someone.", no_args_is_help=True)
+qr_app = typer.Typer(help="QR payloads (MUS1:) for offline transport.", no_args_is_help=True)
+app.add_typer(id_app, name="id")
+app.add_typer(issue_app, name="issue")
+app.add_typer(qr_app, name="qr")
+
+_state: dict[str, Any] = {"debug": False, "home": None}
+
+HomeOpt = Annotated[
+    Path | None,
+    typer.Option("--home", help="Home folder (default: $MUSETTE_HOME or ~/.musette)."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
+AsOpt = Annotated[
+    str | None, typer.Option("--as", help="Identity that signs (name or DID; default: the home's).")
+]
+FormatOpt = Annotated[str, typer.Option("--format", help=f"Proof format: {', '.join(FORMATS)}.")]
+OutOpt = Annotated[Path | None, typer.Option("--out", help="Write to this file instead of stdout.")]
+
+
+@app.callback()
+def _root(
+    home: HomeOpt = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+) -> None:
+    _state["debug"] = debug
+    _state["home"] = home
+
+
+def _home(home: Path | None) -> Path:
+    chosen = home or _state["home"] or os.environ.get("MUSETTE_HOME") or Path.home() / ".musette"
+    return Path(chosen).expanduser()
+
+
+def _format(value: str) -> Format:
+    if value not in FORMATS:
+        raise typer.BadParameter(f"unknown format {value!r}; choose one of {', '.join(FORMATS)}")
+    return value  # type: ignore[return-value]
+
+
+def _read_source(source: str) -> str:
+    """Read FILE, '-' for stdin, or (for qr decode) the text itself."""
+    if source == "-":
+        return sys.stdin.read()
+    path = Path(source)
+    try:
+        if path.is_file():
+            data = path.read_bytes()
+            if len(data) > 2 * 1024 * 1024:
+                raise InputError(f"{source} is over 2 MiB")
+            return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError(f"{source} is not UTF-8 text") from e
+    except OSError as e:
+        raise InputError(f"cannot read {source}: {e.strerror}") from e
+    if transport.looks_like_payload(source.strip()):
+        return source
+    raise InputError(f"no such file: {source}")
+
+
+def _write_output(document: dict[str, Any] | str, out: Path | None, as_json: bool) -> None:
+    import json
+
+    text = (
+        document
+        if isinstance(document, str)
+        else json.dumps(document, indent=2, ensure_ascii=False)
+    )
+    if out is not None:
+        out.write_text(text + "\n", encoding="utf-8")
+        if as_json:
+            emit_json({"written": str(out)})
+        else:
+            stderr.print(f"written to {out}")
+        return
+    sys.stdout.write(text + "\n")
+
+
+# -- identities ---------------------------------------------------------------------------
+
+
+@id_app.command("new")
+def id_new(
+    name: Annotated[str | None, typer.Option("--name", help="A name for this identity.")] = None,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a new did:key identity in the home (the first becomes the default)."""
+    identity = IdentityStore(_home(home)).create(name)
+    if as_json:
+        emit_json({"did": identity.did, "name": identity.name})
+    else:
+        stdout.print(f"{identity.did}  ({identity.name})")
+
+
+@id_app.command("list")
+def id_list(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """List the identities of the home."""
+    store = IdentityStore(_home(home))
+    default = store.default()
+    identities = store.list()
+    if as_json:
+        emit_json([{"name": i.name, "did": i.did, "default": i == default} for i in identities])
+        return
+    for i in identities:
+        stdout.print(f"{'*' if i == default else ' '} {i.name:<16} {i.did}")
+
+
+# -- issuing ------------------------------------------------------------------------------
+
+
+def _sign_and_write(
+    build: Any, home: Path | None, as_: str | None, fmt: str, out: Path | None, as_json: bool
+) -> None:
+    chosen = _format(fmt)
+    key = IdentityStore(_home(home)).key(as_)
+    document = build(key.did).to_jsonld(model=data_model_for(chosen))
+    _write_output(issue(document, key, fmt=chosen), out, as_json)
+
+
+@issue_app.command("skill")
+def issue_skill(
+    subject: Annotated[str, typer.Option("--subject", help="DID of the person attested.")],
+    skill: Annotated[str, typer.Option("--skill", help="The skill, free text.")],
+    level: Annotated[int, typer.Option("--level", help="DigComp 2.2 level, 1-8.")] = 4,
+    evidence: Annotated[str | None, typer.Option(help="What you saw them do.")] = None,
+    relationship: Annotated[
+        str | None, typer.Option(help="How you know each other (e.g. 'her team lead, 2 years').")
+    ] = None,
+    description: Annotated[str | None, typer.Option(help="A description of the skill.")] = None,
+    alignment: Annotated[
+        list[str] | None,
+        typer.Option("--alignment", help="Framework URI (ESCO skill URI, or digcomp:1..5)."),
+    ] = None,
+    name: Annotated[str | None, typer.Option("--issuer-name", help="Your display name.")] = None,
+    fmt: FormatOpt = "rdfc",
+    out: OutOpt = None,
+    as_: AsOpt = None,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Attest a peer's skill at a level (an Open Badges 3.0 competency credential)."""
+
+    def build(issuer: str) -> SkillAttestation:
+        return SkillAttestation(
+            issuer=issuer,
+            issuer_name=name,
+            subject=subject,
+            skill=skill,
+            level=level,
+            evidence=evidence,
+            relationship=relationship,
+            description=description,
+            alignment=tuple(alignment or ()),
+        )
+
+    _sign_and_write(build, home, as_, fmt, out, as_json)
+
+
+@issue_app.command("badge")
+def issue_badge(
+    subject: Annotated[str, typer.Option("--subject", help="DID of the person awarded.")],
+    badge: Annotated[str, typer.Option("--badge", help="The badge's name.")],
+    criteria: Annotated[str, typer.Option("--criteria", help="What earns the badge.")],
+    description: Annotated[str | None, typer.Option(help="A description of the badge.")] = None,
+    image: Annotated[str | None, typer.Option(help="URL of the badge image.")] = None,
+    alignment: Annotated[list[str] | None, typer.Option("--alignment")] = None,
+    name: Annotated[str | None, typer.Option("--issuer-name", help="The community's name.")] = None,
+    fmt: FormatOpt = "rdfc",
+    out: OutOpt = None,
+    as_: AsOpt = None,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Award a community badge with published criteria."""
+
+    def build(issuer: str) -> CommunityBadge:
+        return CommunityBadge(
+            issuer=issuer,
+            issuer_name=name,
+            subject=subject,
+            badge=badge,
+            criteria=criteria,
+            description=description,
+            image=image,
+            alignment=tuple(alignment or ()),
+        )
+
+    _sign_and_write(build, home, as_, fmt, out, as_json)
+
+
+@issue_app.command("endorse")
+def issue_endorse(
+    subject: Annotated[
+        str, typer.Option("--subject", help="What you endorse: a credential, achievement or DID.")
+    ],
+    comment: Annotated[str, typer.Option("--comment", help="Your endorsement.")],
+    name: Annotated[str | None, typer.Option("--issuer-name", help="Your display name.")] = None,
+    fmt: FormatOpt = "rdfc",
+    out: OutOpt = None,
+    as_: AsOpt = None,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Endorse a credential, an achievement or an issuer (Open Badges 3.0 endorsement)."""
+
+    def build(issuer: str) -> Endorsement:
+        return Endorsement(issuer=issuer, issuer_name=name, subject=subject, comment=comment)
+
+    _sign_and_write(build, home, as_, fmt, out, as_json)
+
+
+@app.command("present")
+def present_cmd(
+    files: Annotated[list[str], typer.Argument(help="Credential files to present.")],
+    challenge: Annotated[str, typer.Option(help="The verifier's challenge (nonce).")],
+    domain: Annotated[str, typer.Option(help="The verifier's domain.")],
+    fmt: FormatOpt = "rdfc",
+    out: OutOpt = None,
+    as_: AsOpt = None,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Sign a presentation of your credentials for a verifier's challenge and domain."""
+    credentials: list[dict[str, Any] | str] = []
+    for source in files:
+        parsed = parse_input(_read_source(source))
+        credentials.append(
+            parsed.token if parsed.token is not None else dict(parsed.document or {})
+        )
+    key = IdentityStore(_home(home)).key(as_)
+    vp = present(credentials, key, challenge=challenge, domain=domain, fmt=_format(fmt))
+    _write_output(vp, out, as_json)
+
+
+# -- verifying ----------------------------------------------------------------------------
+
+
+@app.command("verify")
+def verify_cmd(
+    source: Annotated[str, typer.Argument(help="File, '-' for stdin, or a MUS1: payload.")],
+    challenge: Annotated[
+        str | None, typer.Option(help="Challenge you asked the holder to sign (asserted by you).")
+    ] = None,
+    domain: Annotated[str | None, typer.Option(help="Your domain, as asked.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Verify a credential, presentation, JWT or MUS1: payload, offline."""
+    parsed = parse_input(_read_source(source))
+    report = Verifier().verify(parsed, challenge=challenge, domain=domain)
+    if as_json:
+        emit_json(report.to_json())
+    else:
+        title = parsed.description
+        if parsed.document is not None and report.kind == "credential":
+            title += f": {escape(describe_claim(parsed.document))}"
+        print_report(report, title=title)
+    if not report.verified:
+        raise _Failed
+
+
+# -- QR -----------------------------------------------------------------------------------
+
+
+@qr_app.command("encode")
+def qr_encode(
+    source: Annotated[str, typer.Argument(help="JSON file or '-' (a credential or presentation).")],
+    png: Annotated[Path | None, typer.Option("--png", help="Also write a PNG image here.")] = None,
+    show: Annotated[
+        bool, typer.Option("--show/--no-show", help="Draw the QR in the terminal.")
+    ] = True,
+    as_json: JsonOpt = False,
+) -> None:
+    """Encode a document as a MUS1: payload (and a QR code)."""
+    parsed = parse_input(_read_source(source))
+    payload = transport.encode_payload(
+        parsed.document if parsed.document is not None else parsed.token
+    )
+    version = transport.qr_version(payload)
+    if png is not None:
+        transport.write_png(payload, png)
+    if as_json:
+        emit_json({"payload": payload, "qr_version": version, "png": str(png) if png else None})
+        return
+    sys.stdout.write(payload + "\n")
+    if show:
+        sys.stderr.write(transport.terminal_qr(payload) + "\n")
+    stderr.print(f"{len(payload)} characters, QR version {version} at error correction M")
+
+
+@qr_app.command("decode")
+def qr_decode(
+    source: Annotated[str, typer.Argument(help="A MUS1: payload, or a file holding one.")],
+) -> None:
+    """Decode a MUS1: payload and print the JSON it holds."""
+    emit_json(transport.decode_payload(_read_source(source).strip()))
+
+
+# -- demo ---------------------------------------------------------------------------------
+
+
+@app.command("demo")
+def demo_cmd(
+    home: Annotated[
+        Path | None, typer.Option("--dir", help="Keep the demo homes here (default: a temp dir).")
+    ] = None,
+) -> None:
+    """Act one: a community and two peers issue to a worker; a recruiter verifies offline."""
+    from .demo import run_demo
+
+    if not run_demo(home):
+        raise _Failed
+
+
+# -- entry point --------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and exit with its own status; errors are one line, never a traceback."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        app(args=args, prog_name="musette", standalone_mode=False)
+        code = EXIT_OK
+    except _Failed:
+        code = EXIT_FAILED
+    except (CredentialError, WalletError, typer.BadParameter) as e:
+        # Credential errors reaching here are about the input (a bad file, an unknown
+        # identity, an over-limit document): a document that fails a check is reported.
+        _error(str(e), "--debug" in args)
+        code = EXIT_INPUT
+    except click.ClickException as e:
+        e.show()
+        code = EXIT_INPUT
+    except click.exceptions.Abort:
+        _error("aborted", False)
+        code = EXIT_INPUT
+    except KeyboardInterrupt:
+        code = 130
+    except Exception as e:  # the edge: one line for the user, always
+        _error(f"internal error: {type(e).__name__}: {e}", "--debug" in args)
+        code = 3
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if argv is None:
+        sys.exit(code)
+    return code
+
+
+def _error(message: str, debug: bool) -> None:
+    stderr.print(f"musette: error: {escape(message)}")
+    if debug:
+        traceback.print_exc()
