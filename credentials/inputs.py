@@ -61,7 +61,7 @@ def parse_json(text: str | bytes) -> Any:
     try:
         return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
     except RecursionError as e:
-        raise LimitExceededError("JSON is nested too deeply") from e
+        raise LimitExceededError("JSON nesting is over the limit of the parser") from e
     except UnicodeDecodeError as e:
         raise MalformedInputError("input is not UTF-8 text") from e
     except json.JSONDecodeError as e:

@@ -14,7 +14,6 @@ import traceback
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.markup import escape
 
@@ -85,23 +84,24 @@ def _format(value: str) -> Format:
 
 
 def _read_source(source: str) -> str:
-    """Read FILE, '-' for stdin, or (for qr decode) the text itself."""
+    """Read FILE, '-' for stdin, or take a MUS1: payload given as the argument itself."""
     if source == "-":
         return sys.stdin.read()
+    if transport.looks_like_payload(source):
+        return source
     path = Path(source)
     try:
-        if path.is_file():
-            data = path.read_bytes()
-            if len(data) > 2 * 1024 * 1024:
-                raise InputError(f"{source} is over 2 MiB")
-            return data.decode("utf-8")
+        data = path.read_bytes() if path.is_file() else None
+    except OSError as e:
+        raise InputError(f"cannot read {source[:80]}: {e.strerror}") from e
+    if data is None:
+        raise InputError(f"no such file: {source[:80]}")
+    if len(data) > 2 * 1024 * 1024:
+        raise InputError(f"{source} is over 2 MiB")
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError as e:
         raise InputError(f"{source} is not UTF-8 text") from e
-    except OSError as e:
-        raise InputError(f"cannot read {source}: {e.strerror}") from e
-    if transport.looks_like_payload(source.strip()):
-        return source
-    raise InputError(f"no such file: {source}")
 
 
 def _write_output(document: dict[str, Any] | str, out: Path | None, as_json: bool) -> None:
@@ -374,11 +374,15 @@ def main(argv: list[str] | None = None) -> int:
         # identity, an over-limit document): a document that fails a check is reported.
         _error(str(e), "--debug" in args)
         code = EXIT_INPUT
-    except click.ClickException as e:
-        e.show()
-        code = EXIT_INPUT
-    except click.exceptions.Abort:
+    except typer.Abort:
         _error("aborted", False)
+        code = EXIT_INPUT
+    except typer.TyperException as e:  # usage errors: unknown command, bad option…
+        show = getattr(e, "show", None)
+        if callable(show):
+            show()
+        else:
+            _error(str(e), "--debug" in args)
         code = EXIT_INPUT
     except KeyboardInterrupt:
         code = 130
