@@ -73,6 +73,7 @@ from .errors import (
 )
 from .keys import Ed25519PublicKey, KeyPair
 from .limits import check_json_size, check_structure
+from .rdfc import check_canonicalization_cost
 
 __all__ = [
     "CALL_TIMEOUT_SECONDS",
@@ -448,9 +449,9 @@ def _guard_canonicalization(document: Mapping[str, Any]) -> None:
     """Bound the RDF canonicalization work before didkit sees ``document``."""
     check_json_size(json.dumps(document))
     check_structure(document)
-    # HOOK(rdfc): the quad-level bound, credentials.rdfc.check_canonicalization_cost, is
-    # called here once that module exists; check_structure already refuses labelled blank
-    # nodes, and the worker's timeout stops whatever both miss.
+    # The quad-level bound on RDFC's N-degree work; the worker's timeout stops whatever
+    # both bounds miss.
+    check_canonicalization_cost(document)
 
 
 def _judge(reply: str, required_check: str) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from . import transport
+from . import _didkit, transport
 from .errors import LimitExceededError, MalformedInputError
 from .limits import MAX_DOCUMENT_BYTES, check_json_size
 
@@ -85,6 +85,7 @@ def document_kind(document: Mapping[str, Any]) -> str:
 
 def _from_value(value: Any, via: Literal["json", "qr"]) -> ParsedInput:
     if isinstance(value, str) and _JWT.match(value.strip()):
+        _didkit.decode_jwt_unverified(value.strip())
         return ParsedInput(format="jwt", token=value.strip(), via="qr" if via == "qr" else "jwt")
     if not isinstance(value, dict):
         raise MalformedInputError("JSON is not an object (a credential or presentation)")
@@ -107,6 +108,7 @@ def parse_input(data: str | bytes) -> ParsedInput:
     if transport.looks_like_payload(text):
         return _from_value(transport.decode_payload(text), "qr")
     if _JWT.match(text):
+        _didkit.decode_jwt_unverified(text)  # a string of JWT shape that is not one: exit 2
         return ParsedInput(format="jwt", token=text, via="jwt")
     if text[0] not in "{[":
         raise MalformedInputError("input is not JSON, a JWT or a MUS1: payload")

@@ -80,6 +80,11 @@ def present(
     didkit's); the credentials inside keep their own.
     """
     context = CONTEXT_VC_V1 if data_model_for(fmt) == "1.1" else CONTEXT_VC_V2
+    if context == CONTEXT_VC_V2 and any(isinstance(c, str) for c in credentials):
+        # VC DM 2.0 §4.13 admits only objects; a VC-JWT (VC 1.1) travels in a 1.1 VP.
+        raise DataModelError(
+            "a VC 2.0 presentation cannot carry a VC-JWT; present it with --format jwt or ld2018"
+        )
     presentation: dict[str, Any] = {
         "@context": [context],
         "id": f"urn:uuid:{uuid.uuid4()}",

@@ -80,7 +80,7 @@ def _home(home: Path | None) -> Path:
 def _format(value: str) -> Format:
     if value not in FORMATS:
         raise typer.BadParameter(f"unknown format {value!r}; choose one of {', '.join(FORMATS)}")
-    return value  # type: ignore[return-value]
+    return value
 
 
 def _read_source(source: str) -> str:

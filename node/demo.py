@@ -112,7 +112,7 @@ def _story(base: Path) -> bool:
     stdout.print(Rule("The worker presents, by QR, to a recruiter"))
     challenge, domain = secrets.token_urlsafe(16), "recruit.example"
     vp = present(
-        [badge, attestation, peer_jcs, peer_jwt],
+        [badge, attestation, peer_jcs],
         homes["chloe"].key(None),
         challenge=challenge,
         domain=domain,
@@ -121,6 +121,11 @@ def _story(base: Path) -> bool:
     stdout.print(
         f"  one attestation as a QR payload: {len(single)} characters, "
         f"QR version {transport.qr_version(single)} (level M)"
+    )
+    payload = transport.encode_payload(vp)
+    stdout.print(
+        f"  the presentation of 3 credentials: {len(payload)} characters, "
+        f"QR version {transport.qr_version(payload)} (level M)"
     )
 
     stdout.print(Rule("The recruiter verifies, offline"))

@@ -13,13 +13,13 @@ from credentials.report import CheckStatus, Report
 
 __all__ = ["emit_json", "print_report", "stderr", "stdout"]
 
-stdout = Console(highlight=False, soft_wrap=True)
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+stdout = Console(highlight=False, soft_wrap=True, emoji=False)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 _MARK = {
-    CheckStatus.PASSED: "[green]✔ passed[/green]",
-    CheckStatus.FAILED: "[red]✘ FAILED[/red]",
-    CheckStatus.NOT_CHECKED: "[yellow]… not checked[/yellow]",
+    CheckStatus.PASSED: "[green]passed     [/]",
+    CheckStatus.FAILED: "[bold red]FAILED     [/]",
+    CheckStatus.NOT_CHECKED: "[yellow]not checked[/]",
 }
 
 
