@@ -3,7 +3,7 @@
 Documents: the Open Badges 3.0 basic example (from ``../shared/vectors``, skipped when
 absent) and a typical skill attestation (an OpenBadgeCredential for a Competency, with
 alignment, evidence and an ``eddsa-rdfc-2022`` proof). For each: ``rdfc.canonicalize``
-(fast converter + pyoxigraph), its three stages, and pyld 3.3 ``jsonld.normalize``
+(fast converter, then labelling), its stages, and pyld 3.3 ``jsonld.normalize``
 (URDNA2015) with the same bundled-context loader. A Data Integrity verification
 canonicalizes twice (the document without its proof, then the proof configuration);
 the last rows are that pair.

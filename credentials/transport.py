@@ -16,6 +16,11 @@ A credential or presentation travels, with no network, as the text of a QR code:
 * base45 (RFC 9285) turns the bytes into the QR alphanumeric alphabet, which a QR code
   packs at 5.5 bits a character (byte mode would spend 8).
 
+Here are the payload format, zlib with its dictionary, and the QR code. Base45 is in
+:mod:`credentials._base45` (:func:`b45encode`, :func:`b45decode` and
+:data:`BASE45_ALPHABET` are re-exported here), the CBOR of the JSON data model in
+:mod:`credentials._cbor_json` (:data:`MAX_NESTING_DEPTH` is re-exported here).
+
 :func:`encode_payload` and :func:`decode_payload` are pure; :func:`qr_code`,
 :func:`qr_version` and :func:`terminal_qr` build values; :func:`write_png` is the one
 function here that touches the file system.
@@ -25,19 +30,20 @@ Decoding treats its input as hostile and checks, in this order (``specs/transpor
 1. the prefix, after stripping surrounding whitespace (prefix and alphabet are upper-case:
    QR readers return what was encoded, so a lower-case prefix means the text was retyped);
 2. the length, at most :data:`MAX_PAYLOAD_CHARS`, before any decoding;
-3. strict base45: only alphabet characters, no dangling character, no chunk over its range,
-   and something after the prefix;
+3. strict base45 (:mod:`credentials._base45`): only alphabet characters, no dangling
+   character, no chunk over its range, and something after the prefix;
 4. the zlib header: deflate with a window of at most 32 KiB, a valid check, FDICT set and
    DICTID the Adler-32 of :data:`DICTIONARY` (a stream without a dictionary, or naming
    another, is refused by name);
 5. zlib, inflating with :data:`DICTIONARY` at most :data:`MAX_DECOMPRESSED_BYTES` (a zip
    bomb is refused without being inflated), with no truncation, a good Adler-32 and
    nothing after the end of the stream;
-6. the CBOR bytes, walked by an iterative scanner (no recursion, so a 100,000-deep array
-   costs 65 steps): one data item, nested at most :data:`MAX_NESTING_DEPTH` deep, of the
-   JSON data model only, and in deterministic encoding (no tags, byte strings, undefined
-   or other simple values, no non-text or duplicate or unsorted keys, no indefinite
-   lengths, no over-long heads or floats, no NaN or infinities);
+6. the CBOR bytes (:mod:`credentials._cbor_json`), walked by an iterative scanner (no
+   recursion, so a 100,000-deep array costs 65 steps): one data item, nested at most
+   :data:`MAX_NESTING_DEPTH` deep, of the JSON data model only, and in deterministic
+   encoding (no tags, byte strings, undefined or other simple values, no non-text or
+   duplicate or unsorted keys, no indefinite lengths, no over-long heads or floats, no NaN
+   or infinities);
 7. only then cbor2 builds the value, and re-encoding it must give back the same bytes.
 
 Errors (from :mod:`credentials.errors`): a payload that cannot be decoded raises
@@ -51,13 +57,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import math
 import os
 import re
-import struct
 import tempfile
 import zlib
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -65,7 +68,9 @@ from typing import Any
 import cbor2
 import segno
 
-from .errors import LimitExceededError, MalformedInputError, TransportError
+from ._base45 import BASE45_ALPHABET, b45decode, b45encode
+from ._cbor_json import MAX_NESTING_DEPTH, check_json_value, decode_cbor
+from .errors import LimitExceededError, TransportError
 
 __all__ = [
     "BASE45_ALPHABET",
@@ -91,9 +96,6 @@ __all__ = [
 PAYLOAD_VERSION = 1
 PAYLOAD_PREFIX = f"MUS{PAYLOAD_VERSION}:"
 
-#: RFC 9285 §4: the 45 characters, which are exactly the QR code alphanumeric set.
-BASE45_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
-
 #: Error correction level M recovers ~15 % of the symbol: enough for a phone reading a
 #: screen or a creased print, at 20 % less capacity than level L.
 QR_ERROR_LEVEL = "M"
@@ -107,11 +109,6 @@ MAX_PAYLOAD_CHARS = 3391
 #: turns into under 16 KiB; deflate itself allows ~1032:1, i.e. 2.3 MB. 64 KiB keeps ample
 #: headroom and bounds what a hostile payload can make us allocate.
 MAX_DECOMPRESSED_BYTES = 64 * 1024
-
-#: Containers nested inside one another (a bare scalar is depth 0, ``[]`` is depth 1).
-#: Twice ``limits.MAX_DEPTH`` so a presentation wrapping credentials at the verifier's
-#: limit still travels; the verifier then applies its own, tighter bound.
-MAX_NESTING_DEPTH = 64
 
 _ZLIB_LEVEL = 9
 
@@ -136,10 +133,6 @@ _DICTIONARY_ID = zlib.adler32(DICTIONARY).to_bytes(4, "big")  # RFC 1950 §2.2 D
 _QR_BORDER = 4  # ISO/IEC 18004 §6.3.8: a quiet zone of four modules
 _WHITESPACE = " \t\r\n\v\f"
 _VERSIONED_PREFIX = re.compile(r"MUS(\d+):", re.IGNORECASE)
-_B45_VALUES = {char: value for value, char in enumerate(BASE45_ALPHABET)}
-
-_MIN_INT = -(2**64)  # CBOR major types 0 and 1 carry a 64-bit argument (RFC 8949 §3.1)
-_MAX_INT = 2**64 - 1
 
 
 # --- the payload ------------------------------------------------------------------------
@@ -158,7 +151,7 @@ def encode_payload(document: Any) -> str:
     if it is nested deeper than :data:`MAX_NESTING_DEPTH`, holds an integer outside
     CBOR's [-2**64, 2**64 - 1], or would make a payload over :data:`MAX_PAYLOAD_CHARS`.
     """
-    _check_json_value(document)
+    check_json_value(document, max_bytes=MAX_DECOMPRESSED_BYTES)
     data = cbor2.dumps(document, canonical=True)  # RFC 8949 §4.2.1
     if len(data) > MAX_DECOMPRESSED_BYTES:
         raise LimitExceededError(
@@ -196,7 +189,7 @@ def decode_payload(text: str) -> Any:
     compressed = b45decode(payload[len(PAYLOAD_PREFIX) :])
     if not compressed:
         raise TransportError(f"payload has nothing after its {PAYLOAD_PREFIX!r} prefix")
-    return _decode_cbor(_inflate(compressed))
+    return decode_cbor(_inflate(compressed))
 
 
 def looks_like_payload(text: str) -> bool:
@@ -223,65 +216,6 @@ def _check_prefix(payload: str) -> None:
         f"payload version {versioned.group(0)!r} is not supported; "
         f"this reader decodes {PAYLOAD_PREFIX!r}"
     )
-
-
-# --- base45 (RFC 9285) ------------------------------------------------------------------
-
-
-def b45encode(data: bytes) -> str:
-    """Return the RFC 9285 base45 text of ``data`` (3 characters per 2 bytes, then 2 per 1)."""
-    chars: list[str] = []
-    whole = len(data) - len(data) % 2
-    for i in range(0, whole, 2):  # RFC 9285 §4: n = a * 256 + b = c + d * 45 + e * 45²
-        n = data[i] << 8 | data[i + 1]
-        n, c = divmod(n, 45)
-        e, d = divmod(n, 45)
-        chars += (BASE45_ALPHABET[c], BASE45_ALPHABET[d], BASE45_ALPHABET[e])
-    if whole < len(data):  # a last single byte: n = a = c + d * 45
-        d, c = divmod(data[-1], 45)
-        chars += (BASE45_ALPHABET[c], BASE45_ALPHABET[d])
-    return "".join(chars)
-
-
-def b45decode(text: str) -> bytes:
-    """Return the bytes of RFC 9285 base45 ``text``, decoded strictly.
-
-    Raises TransportError for a character outside the alphabet (lower case included), a
-    length of 3k + 1 (a dangling character), a triplet over 65535 or a pair over 255
-    (RFC 9285 §4.2, §6: such texts have no meaning and must be refused).
-    """
-    values: list[int] = []
-    for offset, char in enumerate(text):
-        value = _B45_VALUES.get(char)
-        if value is None:
-            raise TransportError(
-                f"invalid base45: character {char!r} at offset {offset} is not in the "
-                "RFC 9285 alphabet (0-9 A-Z space $%*+-./:)"
-            )
-        values.append(value)
-    if len(values) % 3 == 1:
-        raise TransportError(
-            f"invalid base45: a dangling character at offset {len(values) - 1} "
-            "(groups are 3 characters, or 2 at the end)"
-        )
-    out = bytearray()
-    for i in range(0, len(values), 3):
-        group = values[i : i + 3]
-        if len(group) == 3:
-            n = group[0] + group[1] * 45 + group[2] * 45 * 45
-            if n > 0xFFFF:
-                raise TransportError(
-                    f"invalid base45: the group at offset {i} has value {n}, over 65535"
-                )
-            out += n.to_bytes(2, "big")
-        else:
-            n = group[0] + group[1] * 45
-            if n > 0xFF:
-                raise TransportError(
-                    f"invalid base45: the final pair at offset {i} has value {n}, over 255"
-                )
-            out.append(n)
-    return bytes(out)
 
 
 # --- zlib (RFC 1950) --------------------------------------------------------------------
@@ -329,247 +263,6 @@ def _inflate(data: bytes) -> bytes:
     return out
 
 
-# --- CBOR restricted to the JSON data model (RFC 8949) ----------------------------------
-
-_UINT, _NINT, _BYTES, _TEXT, _ARRAY, _MAP, _TAG, _SIMPLE = range(8)
-_MAJOR_NAMES = (
-    "an unsigned integer",
-    "a negative integer",
-    "a byte string",
-    "a text string",
-    "an array",
-    "a map",
-    "a tag",
-    "a simple value or float",
-)
-# RFC 8949 §4.2.1: an argument must use the shortest head; these are the least values
-# that need 1, 2, 4 or 8 bytes after the initial byte (additional information 24–27).
-_SHORTEST_MIN = {24: 24, 25: 0x100, 26: 0x1_0000, 27: 0x1_0000_0000}
-_FALSE, _TRUE, _NULL = 20, 21, 22
-_FLOAT_FORMATS = {25: ">e", 26: ">f", 27: ">d"}
-
-
-@dataclass(slots=True)
-class _Open:
-    """A container the scanner is inside of."""
-
-    remaining: int  # data items still to read; a map counts its keys and values
-    is_map: bool
-    last_key: bytes = b""  # the encoded previous key, for the ordering rule
-
-
-def _decode_cbor(data: bytes) -> Any:
-    """Return the JSON value ``data`` encodes, after :func:`_scan_cbor` has vetted it."""
-    _scan_cbor(data)
-    try:
-        # The scanner has refused everything these options guard against; they stay as a
-        # second line of defence in case the two ever disagree.
-        value = cbor2.loads(
-            data,
-            max_depth=MAX_NESTING_DEPTH,
-            allow_indefinite=False,
-            allow_duplicate_keys=False,
-            strict_hashable_types=True,
-        )
-    except cbor2.CBORDecodeError as e:
-        raise TransportError(f"payload CBOR cannot be decoded: {e}") from e
-    if cbor2.dumps(value, canonical=True) != data:
-        raise TransportError("payload CBOR is not in core deterministic encoding")
-    return value
-
-
-def _scan_cbor(data: bytes) -> None:
-    """Check that ``data`` is one JSON-model CBOR item in deterministic encoding.
-
-    Iterative: the open containers are an explicit stack, so input depth never reaches the
-    Python stack, and the depth limit is met after at most MAX_NESTING_DEPTH + 1 heads.
-    """
-    stack: list[_Open] = []
-    pos = 0
-    while True:
-        start = pos
-        is_key = bool(stack) and stack[-1].is_map and stack[-1].remaining % 2 == 0
-        major, info, arg, pos = _read_head(data, pos)
-        if is_key and major != _TEXT:
-            raise TransportError(
-                f"payload CBOR map key at offset {start} is {_MAJOR_NAMES[major]}; "
-                "JSON keys are text"
-            )
-        if major == _TEXT:
-            pos = _read_text(data, pos, arg)
-        elif major in (_ARRAY, _MAP):
-            if len(stack) >= MAX_NESTING_DEPTH:
-                raise LimitExceededError(
-                    f"payload CBOR is nested deeper than {MAX_NESTING_DEPTH} levels"
-                )
-            if arg:
-                stack.append(
-                    _Open(remaining=arg * 2 if major == _MAP else arg, is_map=major == _MAP)
-                )
-                continue
-        elif major == _SIMPLE:
-            _check_simple(data, start, info)
-        elif major not in (_UINT, _NINT):
-            raise TransportError(
-                f"payload CBOR holds {_MAJOR_NAMES[major]} at offset {start}, "
-                "which is not in the JSON data model"
-            )
-        # The item from `start` to `pos` is complete; so may be the containers around it.
-        while stack:
-            parent = stack[-1]
-            if parent.is_map and parent.remaining % 2 == 0:
-                _check_key_order(parent, data[start:pos], start)
-            parent.remaining -= 1
-            if parent.remaining:
-                break
-            stack.pop()
-        else:
-            break
-    if pos != len(data):
-        raise TransportError(
-            f"payload CBOR has trailing data after its one data item (from offset {pos})"
-        )
-
-
-def _read_head(data: bytes, pos: int) -> tuple[int, int, int, int]:
-    """Return (major type, additional information, argument, offset after the head)."""
-    if pos >= len(data):
-        raise TransportError("payload CBOR ends in the middle of a data item")
-    major, info = data[pos] >> 5, data[pos] & 0x1F
-    if info < 24:
-        return major, info, info, pos + 1
-    if info == 31:
-        raise TransportError(
-            f"payload CBOR has an indefinite length or break at offset {pos}; "
-            "deterministic encoding uses definite lengths"
-        )
-    if info > 27:
-        raise TransportError(f"payload CBOR has reserved additional information at {pos}")
-    width = 1 << (info - 24)
-    if pos + 1 + width > len(data):
-        raise TransportError("payload CBOR ends in the middle of a data item")
-    arg = int.from_bytes(data[pos + 1 : pos + 1 + width], "big")
-    if major != _SIMPLE and arg < _SHORTEST_MIN[info]:
-        raise TransportError(
-            f"payload CBOR head at offset {pos} is longer than needed "
-            "(RFC 8949 §4.2.1 wants the shortest form)"
-        )
-    return major, info, arg, pos + 1 + width
-
-
-def _read_text(data: bytes, pos: int, length: int) -> int:
-    if length > len(data) - pos:
-        raise TransportError("payload CBOR ends in the middle of a text string")
-    try:
-        data[pos : pos + length].decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise TransportError(f"payload CBOR text string at offset {pos} is not valid UTF-8") from e
-    return pos + length
-
-
-def _check_simple(data: bytes, start: int, info: int) -> None:
-    if info in (_FALSE, _TRUE, _NULL):
-        return
-    if info not in _FLOAT_FORMATS:
-        name = "undefined" if info == 23 else "a simple value"
-        raise TransportError(
-            f"payload CBOR holds {name} at offset {start}, which is not in the JSON data model"
-        )
-    (value,) = struct.unpack(_FLOAT_FORMATS[info], data[start + 1 : start + 1 + (1 << (info - 24))])
-    if not math.isfinite(value):
-        raise TransportError(
-            f"payload CBOR float at offset {start} is {value}, which JSON cannot represent"
-        )
-    # §4.2.1: a float takes the shortest of half, single and double that keeps its value;
-    # whatever fits a half also fits a single, so checking the next narrower is enough.
-    if info > 25 and _fits(value, _FLOAT_FORMATS[info - 1]):
-        raise TransportError(
-            f"payload CBOR float at offset {start} is longer than needed "
-            "(RFC 8949 §4.2.1 wants the shortest form)"
-        )
-
-
-def _fits(value: float, fmt: str) -> bool:
-    try:
-        return bool(struct.unpack(fmt, struct.pack(fmt, value))[0] == value)
-    except OverflowError:
-        return False
-
-
-def _check_key_order(parent: _Open, key: bytes, start: int) -> None:
-    # §4.2.1: keys sorted by the bytes of their encoding; equal bytes are a duplicate key.
-    if key == parent.last_key:
-        raise TransportError(f"payload CBOR map repeats a key at offset {start}")
-    if key < parent.last_key:
-        raise TransportError(
-            f"payload CBOR map key at offset {start} is out of order "
-            "(RFC 8949 §4.2.1 sorts keys by their encoded bytes)"
-        )
-    parent.last_key = key
-
-
-def _check_json_value(document: Any) -> None:
-    """Refuse what is not a JSON value the transport can carry, without recursing.
-
-    ``budget`` is a lower bound on the CBOR size (a byte per value, plus the UTF-8 of each
-    string), so a structure that shares or repeats objects cannot make the walk run long.
-    """
-    budget = MAX_DECOMPRESSED_BYTES
-    stack: list[tuple[Any, int, str]] = [(document, 0, "$")]
-    while stack:
-        value, depth, path = stack.pop()
-        budget -= 1
-        if value is None or isinstance(value, bool):
-            pass
-        elif isinstance(value, int):
-            if not _MIN_INT <= value <= _MAX_INT:
-                raise LimitExceededError(
-                    f"document integer at {path} is outside [-2**64, 2**64 - 1], "
-                    "the range a payload carries"
-                )
-        elif isinstance(value, float):
-            if not math.isfinite(value):
-                raise MalformedInputError(f"document value at {path} is {value}, not JSON")
-        elif isinstance(value, str):
-            budget -= _utf8_length(value, path)
-        elif isinstance(value, list | dict):
-            if depth >= MAX_NESTING_DEPTH:
-                raise LimitExceededError(
-                    f"document is nested deeper than {MAX_NESTING_DEPTH} levels at {path} "
-                    "(or contains itself)"
-                )
-            if isinstance(value, list):
-                stack.extend((item, depth + 1, f"{path}[{i}]") for i, item in enumerate(value))
-            else:
-                for key, item in value.items():
-                    if not isinstance(key, str):
-                        raise MalformedInputError(
-                            f"document key {key!r} at {path} has type "
-                            f"{type(key).__name__}; JSON keys are text"
-                        )
-                    budget -= _utf8_length(key, path)
-                    stack.append((item, depth + 1, f"{path}.{key[:40]}"))
-        else:
-            raise MalformedInputError(
-                f"document value at {path} has type {type(value).__name__}, "
-                "which is not a JSON type"
-            )
-        if budget < 0:
-            raise LimitExceededError(
-                f"document is over {MAX_DECOMPRESSED_BYTES} bytes of CBOR, too large for a "
-                "QR payload"
-            )
-
-
-def _utf8_length(text: str, path: str) -> int:
-    try:
-        return len(text.encode("utf-8"))
-    except UnicodeEncodeError as e:
-        raise MalformedInputError(
-            f"document string at {path} holds a lone surrogate, which is not Unicode text"
-        ) from e
-
-
 # --- the QR code ------------------------------------------------------------------------
 
 # (upper module drawn, lower module drawn) -> the character that draws them
@@ -589,7 +282,7 @@ def qr_code(payload: str) -> segno.QRCode:
         raise LimitExceededError(
             f"payload is {len(payload)} characters, over the limit of {MAX_PAYLOAD_CHARS}"
         )
-    stray = next((char for char in payload if char not in _B45_VALUES), None)
+    stray = next((char for char in payload if char not in BASE45_ALPHABET), None)
     if stray is not None:
         raise TransportError(f"payload character {stray!r} is not in the QR alphanumeric set")
     # boost_error=False: the level stays M, as the format says, whatever room is left.

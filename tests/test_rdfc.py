@@ -20,7 +20,12 @@ from hypothesis import strategies as st
 from pyld import jsonld
 
 from credentials import _jsonld_fast, limits, rdfc
-from credentials.errors import ContextError, LimitExceededError, MalformedInputError
+from credentials.errors import (
+    ContextError,
+    CredentialError,
+    LimitExceededError,
+    MalformedInputError,
+)
 from credentials.loader import pyld_document_loader
 from tests.conftest import shared_vectors_dir
 
@@ -184,6 +189,7 @@ def _credentials(draw: st.DrawFn, text: st.SearchStrategy[str] = _TEXT) -> dict[
                 [VC_V2, EXAMPLES_V2],
                 [VC_V2, OB_303, ED25519_2020],
                 [VC_V1, OB_V3],
+                [VC_V1, OB_V3, DATA_INTEGRITY],
             ]
         )
     )
@@ -276,10 +282,10 @@ def _credentials(draw: st.DrawFn, text: st.SearchStrategy[str] = _TEXT) -> dict[
             "proofPurpose": draw(st.sampled_from(["assertionMethod", "authentication"])),
         }
         signature = "z" + draw(st.from_regex(r"[1-9A-HJ-NP-Za-km-z]{8}", fullmatch=True))
-        if v1:
-            proof.update(type="Ed25519Signature2018", jws=signature)
-        elif ED25519_2020 in contexts:
+        if ED25519_2020 in contexts:
             proof.update(type="Ed25519Signature2020", proofValue=signature)
+        elif v1 and DATA_INTEGRITY not in contexts:
+            proof.update(type="Ed25519Signature2018", jws=signature)
         else:
             proof.update(
                 type="DataIntegrityProof", cryptosuite="eddsa-rdfc-2022", proofValue=signature
@@ -317,6 +323,86 @@ def test_key_order_does_not_change_the_canonical_form(document: dict[str, Any], 
         return value
 
     assert rdfc.canonicalize(shuffled(document)) == rdfc.canonicalize(document)
+
+
+# Keys and types from every bundled context, keywords, compact and relative IRIs, mixed
+# at random: most such documents need pyld, but whenever the fast path answers, it must
+# answer as pyld does (and refuse exactly when pyld refuses).
+_WILD_KEYS = [
+    "id", "type", "@id", "@type", "name", "description", "proof", "credentialSubject",
+    "achievement", "alignment", "image", "url", "allowedValue", "proofPurpose", "jsonSchema",
+    "statusMessage", "verifiableCredential", "holder", "issuer", "validFrom",
+    "creditsAvailable", "hashed", "resultDescription", "result", "evidence", "targetUrl",
+    "cryptosuite", "created", "verificationMethod", "credentialSchema", "credentialStatus",
+    "related", "tag", "awardedDate", "_sd", "cnf", "jwk", "exp", "statusSize", "sec:proof",
+    "cred:issuer", "https://example.org/p", "ex:p", "undefined", "@value", "@list", "@graph",
+    "@language", "@foo", "assertionMethod", "address", "geo", "signature", "encodedList",
+]  # fmt: skip
+_WILD_TYPES = [
+    "VerifiableCredential", "OpenBadgeCredential", "AchievementCredential", "Achievement",
+    "AchievementSubject", "Profile", "Alignment", "Result", "ResultDescription",
+    "DataIntegrityProof", "Ed25519Signature2020", "Ed25519Signature2018", "JsonSchema",
+    "BitstringStatusListEntry", "Evidence", "VerifiablePresentation", "Address",
+    "GeoCoordinates", "Undefined", "ex:Foo", "https://example.org/T",
+]  # fmt: skip
+_WILD_STRINGS = st.one_of(
+    st.text(max_size=8),
+    st.sampled_from(
+        ["https://example.org/x", "urn:x:1", "did:example:1", "relative", "sec:foo",
+         "xsd:string", "assertionMethod", "authentication", "2024-01-01T00:00:00Z", "//x"]
+    ),
+)  # fmt: skip
+
+
+def _wild_nodes(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    value = st.one_of(
+        children, st.sampled_from(_WILD_TYPES), st.lists(st.sampled_from(_WILD_TYPES), max_size=3)
+    )
+    entries = st.lists(st.tuples(st.sampled_from(_WILD_KEYS), value), max_size=5).map(dict)
+    return st.one_of(st.lists(children, max_size=3), entries)
+
+
+_WILD_DOCUMENTS = st.builds(
+    lambda contexts, body: {**body, "@context": contexts},
+    st.sampled_from(
+        [
+            [VC_V2, OB_303],
+            [VC_V2, OB_303, EXAMPLES_V2],
+            [VC_V2, OB_303, ED25519_2020],
+            [VC_V1, OB_V3],
+            [VC_V1, DATA_INTEGRITY],
+            [VC_V2],
+            [EXAMPLES_V2],
+        ]
+    ),
+    st.lists(
+        st.tuples(
+            st.sampled_from(_WILD_KEYS),
+            st.recursive(
+                st.one_of(_WILD_STRINGS, _NUMBERS, st.booleans(), st.none()),
+                _wild_nodes,
+                max_leaves=10,
+            ),
+        ),
+        max_size=8,
+    ).map(dict),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_WILD_DOCUMENTS)
+def test_wild_documents_fast_path_answers_as_pyld(document: dict[str, Any]) -> None:
+    try:
+        fast: str | None = _fast(document)
+    except _jsonld_fast.Unsupported:
+        return
+    except CredentialError:
+        fast = None
+    try:
+        slow: str | None = _through_pyld(document)
+    except CredentialError:
+        slow = None
+    assert fast == slow
 
 
 def test_canonical_escapes_follow_rdfc_not_pyld() -> None:
@@ -535,6 +621,13 @@ def test_poison_that_passes_the_structure_check_is_refused_quickly() -> None:
     # Two look-alike parents with ten look-alike children each: 10! permutations per
     # N-degree call; pyoxigraph alone takes well over 20 s on these 900 bytes.
     document = _look_alike_subtrees(2, 10)
+    limits.check_structure(document)
+    _refused_quickly(document)
+
+
+def test_a_long_chain_of_look_alikes_is_refused_not_a_crash() -> None:
+    # 3,000 repeated list members: 8 KB, each list cell looks like its neighbours.
+    document = {"@context": [VC_V2, EXAMPLES_V2], "id": "urn:x", "list": {"@list": ["v"] * 3000}}
     limits.check_structure(document)
     _refused_quickly(document)
 

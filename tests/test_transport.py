@@ -24,7 +24,7 @@ import segno
 from hypothesis import given
 from hypothesis import strategies as st
 
-from credentials import transport
+from credentials import _cbor_json, transport
 from credentials.errors import InputError, LimitExceededError, MalformedInputError, TransportError
 from credentials.keys import KeyPair
 from credentials.models import SkillAttestation
@@ -199,7 +199,7 @@ def in_json_model(value: Any) -> bool:
 def test_decoding_accepts_exactly_the_deterministic_json_model(value: Any, canonical: bool) -> None:
     data = cbor2.dumps(value, canonical=canonical)
     try:
-        transport._decode_cbor(data)
+        _cbor_json.decode_cbor(data)
     except InputError:
         accepted = False
     else:
@@ -360,9 +360,9 @@ def test_a_stream_without_the_dictionary_would_otherwise_inflate() -> None:
 
 def test_a_100000_deep_array_is_refused_by_the_scanner_without_recursion() -> None:
     with pytest.raises(LimitExceededError, match=f"nested deeper than {MAX_NESTING_DEPTH}"):
-        transport._decode_cbor(b"\x81" * 100_000 + b"\x00")
+        _cbor_json.decode_cbor(b"\x81" * 100_000 + b"\x00")
     with pytest.raises(LimitExceededError, match=f"nested deeper than {MAX_NESTING_DEPTH}"):
-        transport._decode_cbor(b"\xa1\x61\x61" * 100_000 + b"\x00")  # {"a": {"a": ...}}
+        _cbor_json.decode_cbor(b"\xa1\x61\x61" * 100_000 + b"\x00")  # {"a": {"a": ...}}
 
 
 def test_a_100000_deep_array_payload_is_refused() -> None:
@@ -439,8 +439,8 @@ def test_the_scanner_agrees_with_cbor2_on_what_it_accepts() -> None:
     values: list[Any] = [{"b": 1, "aa": [None, True, 0.5], "": -(2**64)}, "é", [], {}, 1e300]
     for value in values:
         data = cbor2.dumps(value, canonical=True)
-        transport._scan_cbor(data)
-        assert typed(transport._decode_cbor(data)) == typed(value)
+        _cbor_json.scan_cbor(data)
+        assert typed(_cbor_json.decode_cbor(data)) == typed(value)
 
 
 # --- encoding refuses -----------------------------------------------------------------
