@@ -19,6 +19,7 @@ and :class:`~credentials.errors.LimitExceededError` for nesting deeper than any 
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -95,7 +96,80 @@ class _Context:
 _EMPTY: Final = _Context(terms={}, vocab=None, base=None, previous=None)
 
 
+@functools.cache
+def _bundled(url: str) -> Any:
+    """The ``@context`` of a bundled document, parsed once and shared: it is only read,
+    and its stable identity lets :func:`_process` reuse what it derived from it."""
+    return bundled_context(url).get("@context")
+
+
+# Processed contexts, keyed by the identity of the active context and of the local one
+# (or the URL). Each entry holds both objects, so neither can be collected and have its
+# id reused while the entry exists; a hit is confirmed by identity, never by id alone.
+_MEMO: dict[tuple[int, object, bool, bool, bool], tuple[_Context, Any, _Context]] = {}
+_MEMO_SIZE: Final = 512
+
+
 def _process(
+    spec: Spec,
+    active: _Context,
+    local: Any,
+    *,
+    override_protected: bool = False,
+    propagate: bool = True,
+    remote: tuple[str, ...] = (),
+    validate: bool = True,
+) -> _Context:
+    """:func:`_process_uncached`, memoized: the bundled contexts and the scoped contexts
+    inside them are processed once per active context, not once per document."""
+    if remote:  # inside a remote context's own processing: rare, and cycle-checked
+        return _process_uncached(
+            spec,
+            active,
+            local,
+            override_protected=override_protected,
+            propagate=propagate,
+            remote=remote,
+            validate=validate,
+        )
+    local_key: object = local if isinstance(local, str) else id(local)
+    key = (id(active), local_key, override_protected, propagate, validate)
+    hit = _MEMO.get(key)
+    if hit is not None and hit[0] is active and (hit[1] is local or hit[1] == local_key):
+        return hit[2]
+    result = _process_uncached(
+        spec,
+        active,
+        local,
+        override_protected=override_protected,
+        propagate=propagate,
+        validate=validate,
+    )
+    if len(_MEMO) >= _MEMO_SIZE:
+        _MEMO.clear()
+    _MEMO[key] = (active, local, result)
+    return result
+
+
+def _process_remote(spec: Spec, active: _Context, url: str, remote: tuple[str, ...]) -> _Context:
+    """A bundled context URL applied to ``active``, memoized like :func:`_process`.
+
+    The result does not depend on ``remote`` (the chain is only there to refuse cycles,
+    checked by the caller before we get here), so the key leaves it out.
+    """
+    key = (id(active), url, False, True, False)
+    hit = _MEMO.get(key)
+    if hit is not None and hit[0] is active and hit[1] == url:
+        return hit[2]
+    loaded = _bundled(url)  # ContextError when not bundled
+    result = _process_uncached(spec, active, loaded, remote=(*remote, url), validate=False)
+    if len(_MEMO) >= _MEMO_SIZE:
+        _MEMO.clear()
+    _MEMO[key] = (active, url, result)
+    return result
+
+
+def _process_uncached(
     spec: Spec,
     active: _Context,
     local: Any,
@@ -124,8 +198,7 @@ def _process(
                 spec.fail("contexts", f"context {show(item)} is not a URL")
             if item in remote:
                 spec.fail("contexts", f"context {item} includes itself")
-            loaded = bundled_context(item).get("@context")  # ContextError when not bundled
-            result = _process(spec, result, loaded, remote=(*remote, item), validate=False)
+            result = _process_remote(spec, result, item, remote)
         elif isinstance(item, Mapping):
             result = _Definer(spec, result, item, override_protected, validate).run()
         else:
@@ -159,7 +232,7 @@ class _Definer:
     def run(self) -> _Context:
         if "@import" in self.local:
             url = self.local.pop("@import")
-            imported = bundled_context(url).get("@context") if is_url(url) else None
+            imported = _bundled(url) if is_url(url) else None
             if not isinstance(imported, Mapping):
                 self.spec.fail("contexts", f"@import {show(url)} is not a context object")
             self.local = {**imported, **self.local}
