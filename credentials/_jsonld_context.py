@@ -455,7 +455,17 @@ def _walk(
             if iri not in _NODE_KEYWORDS:
                 continue
         elif not is_url(iri):
-            continue  # a key that expands to no IRI is dropped by expansion
+            # Expansion would drop it, so no RDF-canonicalized proof would cover it, yet a
+            # reader would see it (data loss, VC Data Integrity 1.0 §4.x). Refused, except
+            # inside a proof: a proof's terms are the suite's business (ours are defined by
+            # the suite contexts; an unknown suite fails the proof check anyway).
+            if child_path == "proof" or child_path.startswith(("proof.", "proof[")):
+                continue
+            spec.fail(
+                "semantic",
+                f"{child_path}: term {key!r} is not defined by the document's contexts "
+                "(JSON-LD would drop it, so no proof covers it)",
+            )
         child_scoped = definition is not None and definition.scoped
         child_scope = definition.scope if definition is not None else None
         for child in _nodes(value):

@@ -219,3 +219,14 @@ def test_report_json_shape_is_stable() -> None:
     for check in shape["checks"]:
         assert set(check) == {"name", "status", "detail"}
         assert check["status"] in {"passed", "failed", "not-checked"}
+
+
+def test_self_asserted_credential_without_its_own_proof_is_refused() -> None:
+    unsigned = _attestation(subject=WORKER)
+    unsigned["issuer"]["id"] = WORKER.did  # self-asserted: the holder is the issuer
+    vp = present([unsigned], WORKER, challenge="c", domain="d")
+    report = Verifier().verify(_parsed(vp), challenge="c", domain="d")
+    assert _status(report, "proof") == "passed"
+    assert _status(report, "credentials") == "failed"
+    assert report.credentials[0].check("proof") == Check.failed("proof", "document has no proof")
+    assert not report.verified

@@ -96,6 +96,10 @@ def build() -> dict[str, tuple[Any, dict[str, Any]]]:
     future = dataintegrity.sign(
         _skill(valid_from=datetime(2099, 1, 1, tzinfo=UTC)).to_jsonld(), ISSUER, created=CREATED
     )
+    # Added after signing under a name no context defines: JSON-LD drops it, so the
+    # signature still verifies, but a reader would see an unsigned claim.
+    unsigned_claim = copy.deepcopy(signed)
+    unsigned_claim["credentialSubject"]["endorsedBy"] = "the Minister of Labour"
     poison = copy.deepcopy(signed)
     poison["credentialSubject"]["knows"] = [
         {"id": f"_:b{i}", "knows": [f"_:b{j}" for j in range(9) if j != i]} for i in range(9)
@@ -120,6 +124,7 @@ def build() -> dict[str, tuple[Any, dict[str, Any]]]:
         "broken-expired": broken("validity", expired),
         "broken-not-yet-valid": broken("validity", future),
         "broken-labelled-blank-nodes": broken("proof", poison),
+        "broken-undefined-term-added": broken("data-model", unsigned_claim),
     }
 
 
