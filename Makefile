@@ -29,9 +29,12 @@ unit: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/verify.py
+	$(BIN)/python bench/rdfc.py
+	$(BIN)/python bench/didkit_baseline.py
 
 vectors: $(STAMP)
-	$(BIN)/python specs/vectors/generate.py
+	$(BIN)/python specs/vectors/credentials/generate.py
+	$(BIN)/python specs/vectors/transport/generate.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

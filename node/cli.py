@@ -8,7 +8,9 @@ error. Errors are one line on stderr; ``--debug`` adds the traceback.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import sys
 import traceback
 from pathlib import Path
@@ -299,7 +301,7 @@ def verify_cmd(
     else:
         title = parsed.description
         if parsed.document is not None and report.kind == "credential":
-            title += f": {escape(describe_claim(parsed.document))}"
+            title += f": {describe_claim(parsed.document)}"
         print_report(report, title=title)
     if not report.verified:
         raise _Failed
@@ -330,7 +332,14 @@ def qr_encode(
         return
     sys.stdout.write(payload + "\n")
     if show:
-        sys.stderr.write(transport.terminal_qr(payload) + "\n")
+        drawing = transport.terminal_qr(payload)
+        width = len(drawing.splitlines()[0])
+        if width <= shutil.get_terminal_size().columns:
+            sys.stderr.write(drawing + "\n")
+        else:  # a wrapped QR cannot be scanned: say so rather than draw it
+            stderr.print(
+                f"(the QR needs a terminal {width} columns wide; use --png FILE to save it)"
+            )
     stderr.print(f"{len(payload)} characters, QR version {version} at error correction M")
 
 
@@ -389,8 +398,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:  # the edge: one line for the user, always
         _error(f"internal error: {type(e).__name__}: {e}", "--debug" in args)
         code = 3
-    sys.stdout.flush()
-    sys.stderr.flush()
+    with contextlib.suppress(BrokenPipeError):
+        sys.stdout.flush()
+        sys.stderr.flush()
     if argv is None:
         sys.exit(code)
     return code

@@ -3,29 +3,44 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any
 
 from rich.console import Console
+from rich.text import Text
 
 from credentials.models import LEVEL_NAMES, SkillClaim
 from credentials.report import CheckStatus, Report
 
 __all__ = ["emit_json", "print_report", "stderr", "stdout"]
 
-stdout = Console(highlight=False, soft_wrap=True, emoji=False)
+class _Console(Console):
+    """A console that, when its reader goes away (``musette verify … | head``), stops
+    writing and lets the command finish: rich would exit 1, which here means "a document
+    failed a check"."""
+
+    def on_broken_pipe(self) -> None:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+stdout = _Console(highlight=False, soft_wrap=True, emoji=False)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 _MARK = {
-    CheckStatus.PASSED: "[green]passed     [/]",
-    CheckStatus.FAILED: "[bold red]FAILED     [/]",
-    CheckStatus.NOT_CHECKED: "[yellow]not checked[/]",
+    CheckStatus.PASSED: ("passed", "green"),
+    CheckStatus.FAILED: ("FAILED", "bold red"),
+    CheckStatus.NOT_CHECKED: ("not checked", "yellow"),
 }
 
 
 def emit_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
+    try:
+        sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        stdout.on_broken_pipe()
 
 
 def describe_claim(document: Any) -> str:
@@ -37,16 +52,20 @@ def describe_claim(document: Any) -> str:
 
 
 def print_report(report: Report, *, title: str, indent: int = 0) -> None:
+    """The report as a person reads it: the verdict, then one line per check."""
     pad = " " * indent
-    verdict = (
-        "[bold green]VERIFIED[/bold green]"
-        if report.verified
-        else "[bold red]NOT VERIFIED[/bold red]"
-    )
-    stdout.print(f"{pad}{verdict}  {title}")
+    line = Text(pad)
+    if report.verified:
+        line.append("VERIFIED", style="bold green")
+    else:
+        line.append("NOT VERIFIED", style="bold red")
+    line.append(f"  {title}")
+    stdout.print(line)
     for check in report.checks:
-        stdout.print(
-            f"{pad}  {_MARK[check.status]:<28} {check.name:<16} {check.detail}", markup=True
-        )
+        word, style = _MARK[check.status]
+        row = Text(f"{pad}  ")
+        row.append(f"{word:<12}", style=style)
+        row.append(f"{check.name:<16} {check.detail}")
+        stdout.print(row)
     for number, inner in enumerate(report.credentials, 1):
         print_report(inner, title=f"credential {number}", indent=indent + 4)
