@@ -15,6 +15,7 @@ from credentials.report import CheckStatus, Report
 
 __all__ = ["emit_json", "print_report", "stderr", "stdout"]
 
+
 class _Console(Console):
     """A console that, when its reader goes away (``musette verify … | head``), stops
     writing and lets the command finish: rich would exit 1, which here means "a document
