@@ -215,19 +215,8 @@ def issue_ld(
     if _signer_did(document, kind) != key.did:
         raise DataModelError(f"the {'issuer' if kind == 'credential' else 'holder'} is not key.did")
     _guard_canonicalization(document)
-    options: dict[str, Any] = {
-        "type": proof_type,
-        "proofPurpose": proof_purpose or _PURPOSE[kind],
-        "verificationMethod": key.verification_method,
-    }
-    if challenge is not None:
-        options["challenge"] = challenge
-    if domain is not None:
-        options["domain"] = domain
-    op = "issue_credential" if kind == "credential" else "issue_presentation"
-    signed = worker_or_shared(worker).call(
-        op, json.dumps(document), json.dumps(options), json.dumps(key.to_jwk())
-    )
+    options = {"type": proof_type, "proofPurpose": proof_purpose or _PURPOSE[kind]}
+    signed = _issue(document, kind, key, options, challenge, domain, worker)
     result: dict[str, Any] = json.loads(signed)
     return result
 
@@ -316,21 +305,32 @@ def issue_jwt(
         raise DataModelError(f"the {'issuer' if kind == 'credential' else 'holder'} is not key.did")
     check_json_size(json.dumps(document))
     check_structure(document)
-    options: dict[str, Any] = {
-        "proofFormat": "jwt",
-        "proofPurpose": _PURPOSE[kind],
-        "verificationMethod": key.verification_method,
-    }
+    options = {"proofFormat": "jwt", "proofPurpose": _PURPOSE[kind]}
+    token = _issue(document, kind, key, options, challenge, domain, worker)
+    decode_jwt_unverified(token)  # what we hand back must parse
+    return token
+
+
+def _issue(
+    document: Mapping[str, Any],
+    kind: _Kind,
+    key: KeyPair,
+    options: dict[str, Any],
+    challenge: str | None,
+    domain: str | None,
+    worker: DidkitWorker | None,
+) -> str:
+    """didkit's issue call for a credential or presentation; returns what didkit returned."""
+    options = {**options, "verificationMethod": key.verification_method}
     if challenge is not None:
         options["challenge"] = challenge
     if domain is not None:
         options["domain"] = domain
     op = "issue_credential" if kind == "credential" else "issue_presentation"
-    token = worker_or_shared(worker).call(
+    reply: str = worker_or_shared(worker).call(
         op, json.dumps(document), json.dumps(options), json.dumps(key.to_jwk())
     )
-    decode_jwt_unverified(token)  # what we hand back must parse
-    return token
+    return reply
 
 
 def decode_jwt_unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
