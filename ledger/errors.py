@@ -1,16 +1,16 @@
 """Errors raised by the ledger layer.
 
-    LedgerError
-    ├── EncodingError         bytes that are not a well-formed entry, checkpoint or bundle
-    │                         (bad CBOR, not deterministic, wrong version, missing fields)
-    ├── SignatureError        a COSE_Sign1 signature that does not verify
-    ├── ProofError            a Merkle inclusion or consistency proof that does not verify
-    ├── AdmissionError        a well-signed entry the feed must not take
-    │   ├── SequenceError         out of sequence, or not chained to the previous entry
-    │   └── ForbiddenError        not allowed for this author (revoking another's credential…)
-    ├── ForkError             the author signed two histories that contradict each other
-    ├── StatusListError       a status list credential that cannot be used
-    └── StoreError            the database is unusable (corrupt, wrong schema version)
+LedgerError
+├── EncodingError         bytes that are not a well-formed entry, checkpoint or bundle
+│                         (bad CBOR, not deterministic, wrong version, missing fields)
+├── SignatureError        a COSE_Sign1 signature that does not verify
+├── ProofError            a Merkle inclusion or consistency proof that does not verify
+├── AdmissionError        a well-signed entry the feed must not take
+│   ├── SequenceError         out of sequence, or not chained to the previous entry
+│   └── ForbiddenError        not allowed for this author (revoking another's credential…)
+├── ForkError             the author signed two histories that contradict each other
+├── StatusListError       a status list credential that cannot be used
+└── StoreError            the database is unusable (corrupt, wrong schema version)
 """
 
 from __future__ import annotations

@@ -1,0 +1,369 @@
+"""Ledger entries, checkpoints and edge statements: what an author signs.
+
+Every object is a deterministic CBOR map (:mod:`ledger.encoding`) signed in a COSE_Sign1
+envelope (:mod:`ledger.cose`, EdDSA) whose ``kid`` is the author's did:key. The exact
+signed bytes are what is stored, hashed into the Merkle tree and gossiped.
+
+Entry payload (``specs/ledger.md`` §2)::
+
+    {"v": 1, "author": did, "seq": n, "prev": sha256(previous entry) | null,
+     "time": unix seconds, "kind": text, "body": map}
+
+Kinds and their bodies (each checked by :func:`parse_body`):
+
+========================  ===========================================================
+``acceptance``            ``{"edge": <COSE edge statement bytes>}`` — the subject
+                          publishes the issuer's edge statement (two signatures)
+``withdrawal``            ``{"credential": digest}`` — a past acceptance withdrawn
+``revocation``            ``{"credential": digest, "list": id, "index": n, "reason"?}``
+``suspension``            same as revocation
+``unsuspension``          same as revocation
+``flag``                  ``{"target": DID or digest (text or bytes), "reason": text}``
+``trust-snapshot``        ``{"scores": map}`` — reserved for the trust metric
+========================  ===========================================================
+
+An edge statement (signed by the issuer at issuance, handed to the subject, not
+published until accepted)::
+
+    {"v": 1, "type": "edge", "issuer": did, "subject": did, "kind": "skill"|"badge"|
+     "endorsement", "skill": text, "level": 1-8 | null, "credential": digest, "time": t}
+
+A checkpoint::
+
+    {"v": 1, "type": "checkpoint", "author": did, "size": n, "root": bytes(32), "time": t}
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+import rfc8785
+
+from credentials.errors import CredentialError
+from credentials.keys import Ed25519PublicKey, KeyPair
+from credentials.models import SkillClaim, normalize_skill
+
+from . import cose, encoding
+from .errors import EncodingError, SignatureError
+
+__all__ = [
+    "ENTRY_KINDS",
+    "FORMAT_VERSION",
+    "Checkpoint",
+    "EdgeStatement",
+    "Entry",
+    "credential_digest",
+    "entry_hash",
+]
+
+FORMAT_VERSION: Final = 1
+STATUS_KINDS: Final = ("revocation", "suspension", "unsuspension")
+ENTRY_KINDS: Final = ("acceptance", "withdrawal", *STATUS_KINDS, "flag", "trust-snapshot")
+MAX_TEXT: Final = 1000
+
+
+def credential_digest(credential: Mapping[str, Any] | str) -> bytes:
+    """SHA-256 of a credential as signed: RFC 8785 JCS of a JSON-LD credential (proof
+    included), or the ASCII of a VC-JWT."""
+    if isinstance(credential, str):
+        return hashlib.sha256(credential.encode("ascii")).digest()
+    return hashlib.sha256(rfc8785.dumps(dict(credential))).digest()
+
+
+def entry_hash(signed: bytes) -> bytes:
+    """The hash that chains entries (``prev``): SHA-256 of the signed COSE bytes."""
+    return hashlib.sha256(signed).digest()
+
+
+def _author_key(did: str) -> Ed25519PublicKey:
+    try:
+        return Ed25519PublicKey.from_did(did)
+    except CredentialError as e:
+        raise EncodingError(f"author {did[:80]!r}: {e}") from e
+
+
+def _open(signed: bytes, what: str, *, verify: bool = True) -> tuple[dict[str, Any], str]:
+    """Decode a COSE_Sign1, verify it with the key its kid names; (payload map, did).
+
+    ``verify=False`` is for bytes this process verified before storing them (the store
+    reads its own rows); ``musette ledger verify`` re-checks them with ``verify=True``.
+    """
+    envelope = cose.decode_sign1(signed)
+    if envelope.kid is None:
+        raise EncodingError(f"{what} has no kid naming its signer")
+    try:
+        did = envelope.kid.decode("ascii")
+    except UnicodeDecodeError as e:
+        raise EncodingError(f"{what} kid is not a DID") from e
+    payload = cose.verify_sign1(envelope, _author_key(did)) if verify else envelope.payload
+    value = encoding.decode(payload, what)
+    if not isinstance(value, dict):
+        raise EncodingError(f"{what} payload is not a CBOR map")
+    if value.get("v") != FORMAT_VERSION:
+        raise EncodingError(
+            f"{what} has format version {value.get('v')!r}; we read {FORMAT_VERSION}"
+        )
+    return value, did
+
+
+def _seal(payload: dict[str, Any], key: KeyPair) -> bytes:
+    return cose.sign1(encoding.encode(payload), key, kid=key.did.encode("ascii"))
+
+
+def _field(value: Mapping[str, Any], name: str, kind: type | tuple[type, ...], what: str) -> Any:
+    item = value.get(name)
+    if not isinstance(item, kind) or (isinstance(item, bool) and kind is int):
+        raise EncodingError(f"{what}: field {name!r} is missing or of the wrong type")
+    return item
+
+
+def _digest(value: Mapping[str, Any], name: str, what: str) -> bytes:
+    item = _field(value, name, bytes, what)
+    if len(item) != 32:
+        raise EncodingError(f"{what}: {name!r} must be a 32-byte SHA-256 digest")
+    return bytes(item)
+
+
+def _text(value: Mapping[str, Any], name: str, what: str, *, optional: bool = False) -> str | None:
+    if optional and name not in value:
+        return None
+    item = _field(value, name, str, what)
+    if len(item) > MAX_TEXT:
+        raise EncodingError(f"{what}: {name!r} is over {MAX_TEXT} characters")
+    return str(item)
+
+
+def _exact_keys(
+    value: Mapping[str, Any], required: set[str], optional: set[str], what: str
+) -> None:
+    keys = set(value)
+    if missing := required - keys:
+        raise EncodingError(f"{what}: missing {sorted(missing)}")
+    if extra := keys - required - optional:
+        raise EncodingError(f"{what}: unknown fields {sorted(extra)}")
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeStatement:
+    """The issuer's signed statement of an endorsement edge (issuer → subject, skill)."""
+
+    signed: bytes
+    issuer: str
+    subject: str
+    kind: str
+    skill: str
+    level: int | None
+    credential: bytes
+    time: int
+
+    @property
+    def skill_key(self) -> str:
+        return normalize_skill(self.skill)
+
+    @classmethod
+    def create(
+        cls, credential: Mapping[str, Any] | str, claim: SkillClaim, key: KeyPair, *, time: int
+    ) -> EdgeStatement:
+        """Sign the edge of a credential the holder of ``key`` issued."""
+        if claim.issuer != key.did:
+            raise EncodingError("an edge statement is signed by the credential's issuer")
+        if claim.subject is None or claim.kind not in ("skill", "badge", "endorsement"):
+            raise EncodingError("only skills, badges and endorsements of a subject make edges")
+        payload: dict[str, Any] = {
+            "v": FORMAT_VERSION,
+            "type": "edge",
+            "issuer": key.did,
+            "subject": claim.subject,
+            "kind": claim.kind,
+            "skill": claim.name,
+            "level": claim.level,
+            "credential": credential_digest(credential),
+            "time": time,
+        }
+        return cls.from_bytes(_seal(payload, key))
+
+    @classmethod
+    def from_bytes(cls, signed: bytes) -> EdgeStatement:
+        """Parse and verify (signature by ``issuer``); raises EncodingError/SignatureError."""
+        value, signer = _open(signed, "edge statement")
+        what = "edge statement"
+        _exact_keys(
+            value,
+            {"v", "type", "issuer", "subject", "kind", "skill", "level", "credential", "time"},
+            set(),
+            what,
+        )
+        if value["type"] != "edge":
+            raise EncodingError(f"{what}: type is {value['type']!r}")
+        if value["issuer"] != signer:
+            raise SignatureError("edge statement is not signed by its issuer")
+        level = value["level"]
+        if level is not None and (not isinstance(level, int) or not 1 <= level <= 8):
+            raise EncodingError(f"{what}: level must be 1-8 or null")
+        if value["kind"] not in ("skill", "badge", "endorsement"):
+            raise EncodingError(f"{what}: unknown kind {value['kind']!r}")
+        return cls(
+            signed=signed,
+            issuer=signer,
+            subject=str(_text(value, "subject", what)),
+            kind=str(value["kind"]),
+            skill=str(_text(value, "skill", what)),
+            level=level,
+            credential=_digest(value, "credential", what),
+            time=int(_field(value, "time", int, what)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One verified entry of a feed."""
+
+    signed: bytes
+    author: str
+    seq: int
+    prev: bytes | None
+    time: int
+    kind: str
+    body: Mapping[str, Any]
+
+    @property
+    def hash(self) -> bytes:
+        return entry_hash(self.signed)
+
+    @classmethod
+    def create(
+        cls,
+        key: KeyPair,
+        *,
+        seq: int,
+        prev: bytes | None,
+        time: int,
+        kind: str,
+        body: Mapping[str, Any],
+    ) -> Entry:
+        payload = {
+            "v": FORMAT_VERSION,
+            "author": key.did,
+            "seq": seq,
+            "prev": prev,
+            "time": time,
+            "kind": kind,
+            "body": dict(body),
+        }
+        return cls.from_bytes(_seal(payload, key))
+
+    @classmethod
+    def from_bytes(cls, signed: bytes, *, verify: bool = True) -> Entry:
+        """Parse, verify the author's signature, and check the body's schema.
+
+        Raises EncodingError or SignatureError. Admission (sequence, permissions) is the
+        feed's business: :mod:`ledger.feed`. ``verify=False`` skips the signatures, for
+        bytes verified when they were stored.
+        """
+        value, signer = _open(signed, "entry", verify=verify)
+        what = "entry"
+        _exact_keys(value, {"v", "author", "seq", "prev", "time", "kind", "body"}, set(), what)
+        if value["author"] != signer:
+            raise SignatureError("entry is not signed by its author")
+        seq = _field(value, "seq", int, what)
+        if seq < 0:
+            raise EncodingError("entry: seq must not be negative")
+        prev = value["prev"]
+        if seq == 0 and prev is not None:
+            raise EncodingError("entry: the first entry of a feed has no prev")
+        if seq > 0:
+            prev = _digest(value, "prev", what)
+        kind = value["kind"]
+        if kind not in ENTRY_KINDS:
+            raise EncodingError(f"entry: unknown kind {kind!r}")
+        body = _field(value, "body", dict, what)
+        if verify:
+            parse_body(kind, body, author=signer)
+        return cls(
+            signed=signed,
+            author=signer,
+            seq=seq,
+            prev=prev,
+            time=int(_field(value, "time", int, what)),
+            kind=kind,
+            body=body,
+        )
+
+    def edge(self) -> EdgeStatement:
+        """The embedded edge statement of an acceptance."""
+        return EdgeStatement.from_bytes(bytes(self.body["edge"]))
+
+
+def parse_body(kind: str, body: Mapping[str, Any], *, author: str) -> None:
+    """Check a body against its kind's schema, and the rules that the body alone decides
+    (an acceptance by the edge's subject). Raises EncodingError or SignatureError."""
+    what = f"{kind} entry"
+    if kind == "acceptance":
+        _exact_keys(body, {"edge"}, set(), what)
+        edge = EdgeStatement.from_bytes(bytes(_field(body, "edge", bytes, what)))
+        if edge.subject != author:
+            raise SignatureError("an acceptance must be written by the edge's subject")
+    elif kind == "withdrawal":
+        _exact_keys(body, {"credential"}, set(), what)
+        _digest(body, "credential", what)
+    elif kind in STATUS_KINDS:
+        _exact_keys(body, {"credential", "list", "index"}, {"reason"}, what)
+        _digest(body, "credential", what)
+        _text(body, "list", what)
+        index = _field(body, "index", int, what)
+        if index < 0:
+            raise EncodingError(f"{what}: index must not be negative")
+        _text(body, "reason", what, optional=True)
+    elif kind == "flag":
+        _exact_keys(body, {"target", "reason"}, set(), what)
+        target = _field(body, "target", (str, bytes), what)
+        if isinstance(target, bytes) and len(target) != 32:
+            raise EncodingError(f"{what}: a credential target is a 32-byte digest")
+        _text(body, "reason", what)
+    elif kind == "trust-snapshot":
+        _exact_keys(body, {"scores"}, set(), what)
+        _field(body, "scores", dict, what)
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """An author's signed statement of its feed's size and Merkle root."""
+
+    signed: bytes
+    author: str
+    size: int
+    root: bytes
+    time: int
+
+    @classmethod
+    def create(cls, key: KeyPair, *, size: int, root: bytes, time: int) -> Checkpoint:
+        payload = {
+            "v": FORMAT_VERSION,
+            "type": "checkpoint",
+            "author": key.did,
+            "size": size,
+            "root": root,
+            "time": time,
+        }
+        return cls.from_bytes(_seal(payload, key))
+
+    @classmethod
+    def from_bytes(cls, signed: bytes, *, verify: bool = True) -> Checkpoint:
+        value, signer = _open(signed, "checkpoint", verify=verify)
+        what = "checkpoint"
+        _exact_keys(value, {"v", "type", "author", "size", "root", "time"}, set(), what)
+        if value["type"] != "checkpoint" or value["author"] != signer:
+            raise SignatureError("checkpoint is not signed by its author")
+        size = _field(value, "size", int, what)
+        if size < 0:
+            raise EncodingError("checkpoint: size must not be negative")
+        return cls(
+            signed=signed,
+            author=signer,
+            size=size,
+            root=_digest(value, "root", what),
+            time=int(_field(value, "time", int, what)),
+        )

@@ -1,0 +1,482 @@
+"""The ledger store: one SQLite database per home (sqlite-utils, WAL, fsync on commit).
+
+Entries are stored as their exact signed bytes. Every append or ingest is one
+transaction that checks the admission rules (:mod:`ledger.feed`), stores the entries,
+advances the feed's Merkle frontier and (for the home's own feeds) signs a checkpoint; a
+crash leaves the feed as it was before or after, never between. ``PRAGMA synchronous=FULL``
+makes an acknowledged append durable.
+
+Reads trust what was verified on write. :meth:`LedgerStore.verify_all` re-checks every
+signature, the hash chain, the Merkle roots and the checkpoints from disk and reports the
+first fault (``musette ledger verify``).
+
+Schema (version :data:`SCHEMA_VERSION`, in table ``meta``; an older home is migrated on
+open, a newer one refused):
+
+    entries(author, seq, kind, time, data, leaf, hash, credential)  PK (author, seq)
+    feeds(author, size, last_hash, frontier, checkpoint)
+    accepted(author, credential)          acceptances in force (derived, for admission)
+    forks(author, proof)                  fork evidence against an author
+    allocations(list, idx, credential_id) status-list indices handed out by this home
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time as _time
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from random import SystemRandom
+from typing import Any, Final
+
+import sqlite_utils
+
+from credentials.keys import KeyPair
+
+from . import merkle
+from .entries import Checkpoint, Entry
+from .errors import EncodingError, LedgerError, ProofError, SignatureError, StoreError
+from .feed import FeedHead, admit
+from .forks import ForkProof
+from .revocation import RevocationState
+
+__all__ = ["SCHEMA_VERSION", "IngestReport", "LedgerStore"]
+
+SCHEMA_VERSION: Final = 1
+
+
+@dataclass(slots=True)
+class IngestReport:
+    """What an ingest did: entries stored, already known, refused (with reasons), forks."""
+
+    stored: int = 0
+    known: int = 0
+    refused: list[str] = field(default_factory=list)
+    forks: list[ForkProof] = field(default_factory=list)
+
+
+class LedgerStore:
+    """A home's ledger database."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self.db = sqlite_utils.Database(conn)
+            self._migrate()
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"{path} is not a usable Musette ledger database: {e}") from e
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    def __enter__(self) -> LedgerStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- schema -----------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        conn = self.db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+            row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            version = int(row[0]) if row else 0
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.path} was written by a newer Musette (schema {version}); "
+                    f"this one reads up to {SCHEMA_VERSION}"
+                )
+            if version < 1:
+                conn.executescript(
+                    """
+                    CREATE TABLE IF NOT EXISTS entries (
+                        author TEXT NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL,
+                        time INTEGER NOT NULL, data BLOB NOT NULL, leaf BLOB NOT NULL,
+                        hash BLOB NOT NULL, credential BLOB,
+                        PRIMARY KEY (author, seq));
+                    CREATE INDEX IF NOT EXISTS entries_kind ON entries (kind);
+                    CREATE INDEX IF NOT EXISTS entries_credential ON entries (credential);
+                    CREATE TABLE IF NOT EXISTS feeds (
+                        author TEXT PRIMARY KEY, size INTEGER NOT NULL, last_hash BLOB,
+                        frontier BLOB NOT NULL, checkpoint BLOB);
+                    CREATE TABLE IF NOT EXISTS accepted (
+                        author TEXT NOT NULL, credential BLOB NOT NULL,
+                        PRIMARY KEY (author, credential));
+                    CREATE TABLE IF NOT EXISTS forks (author TEXT PRIMARY KEY, proof BLOB NOT NULL);
+                    CREATE TABLE IF NOT EXISTS allocations (
+                        list TEXT NOT NULL, idx INTEGER NOT NULL, credential_id TEXT,
+                        PRIMARY KEY (list, idx));
+                    """
+                )
+            conn.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    # -- reading ----------------------------------------------------------------------
+
+    def head(self, author: str) -> FeedHead:
+        row = self.db.conn.execute(
+            "SELECT size, last_hash FROM feeds WHERE author=?", (author,)
+        ).fetchone()
+        if row is None:
+            return FeedHead(author=author, size=0, last_hash=None)
+        return FeedHead(author=author, size=int(row[0]), last_hash=row[1])
+
+    def authors(self) -> list[str]:
+        return [r[0] for r in self.db.conn.execute("SELECT author FROM feeds ORDER BY author")]
+
+    def entries(self, author: str | None = None, *, start: int = 0) -> Iterator[Entry]:
+        """Stored entries (not re-verified: they were verified when stored)."""
+        if author is None:
+            rows = self.db.conn.execute("SELECT data FROM entries ORDER BY author, seq")
+        else:
+            rows = self.db.conn.execute(
+                "SELECT data FROM entries WHERE author=? AND seq>=? ORDER BY seq", (author, start)
+            )
+        for (data,) in rows:
+            yield Entry.from_bytes(bytes(data), verify=False)
+
+    def signed_entries(self, author: str, start: int = 0, end: int | None = None) -> list[bytes]:
+        stop = end if end is not None else 2**62
+        rows = self.db.conn.execute(
+            "SELECT data FROM entries WHERE author=? AND seq>=? AND seq<? ORDER BY seq",
+            (author, start, stop),
+        )
+        return [bytes(r[0]) for r in rows]
+
+    def leaf_hashes(self, author: str, end: int | None = None) -> list[bytes]:
+        stop = end if end is not None else 2**62
+        rows = self.db.conn.execute(
+            "SELECT leaf FROM entries WHERE author=? AND seq<? ORDER BY seq", (author, stop)
+        )
+        return [bytes(r[0]) for r in rows]
+
+    def checkpoint(self, author: str) -> Checkpoint | None:
+        row = self.db.conn.execute(
+            "SELECT checkpoint FROM feeds WHERE author=?", (author,)
+        ).fetchone()
+        if row is None or row[0] is None:
+            return None
+        return Checkpoint.from_bytes(bytes(row[0]), verify=False)
+
+    def root(self, author: str) -> bytes:
+        return self._frontier(author).root()
+
+    def revocation_state(self) -> RevocationState:
+        return RevocationState.of(
+            Entry.from_bytes(bytes(r[0]), verify=False)
+            for r in self.db.conn.execute(
+                "SELECT data FROM entries WHERE kind IN ('revocation','suspension','unsuspension')"
+            )
+        )
+
+    def forks(self) -> list[ForkProof]:
+        return [
+            ForkProof.from_bytes(bytes(r[0]))
+            for r in self.db.conn.execute("SELECT proof FROM forks")
+        ]
+
+    def _frontier(self, author: str) -> merkle.CompactRange:
+        row = self.db.conn.execute(
+            "SELECT frontier FROM feeds WHERE author=?", (author,)
+        ).fetchone()
+        if row is None:
+            return merkle.CompactRange()
+        return merkle.CompactRange.from_bytes(bytes(row[0]))
+
+    def _accepted(self, author: str) -> set[bytes]:
+        rows = self.db.conn.execute("SELECT credential FROM accepted WHERE author=?", (author,))
+        return {bytes(r[0]) for r in rows}
+
+    # -- writing ----------------------------------------------------------------------
+
+    def append(
+        self,
+        key: KeyPair,
+        kind: str,
+        body: Mapping[str, Any],
+        *,
+        when: int | None = None,
+    ) -> Entry:
+        """Sign ``body`` as the next entry of ``key``'s own feed, store it, sign a checkpoint.
+
+        Durable once this returns. Raises AdmissionError (e.g. a forbidden revocation) or
+        EncodingError (a body that breaks its kind's schema); the feed is then unchanged.
+        """
+        return self.append_many(key, [(kind, body)], when=when)[0]
+
+    def append_many(
+        self,
+        key: KeyPair,
+        items: Iterable[tuple[str, Mapping[str, Any]]],
+        *,
+        when: int | None = None,
+    ) -> list[Entry]:
+        """Append several entries in one transaction (one fsync), then one checkpoint."""
+        stamp = int(_time.time()) if when is None else when
+        conn = self.db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            head = self.head(key.did)
+            frontier = self._frontier(key.did)
+            accepted = self._accepted(key.did)
+            made: list[Entry] = []
+            for kind, body in items:
+                entry = Entry.create(
+                    key, seq=head.size, prev=head.last_hash, time=stamp, kind=kind, body=body
+                )
+                admit(head, entry, accepted=accepted.__contains__)
+                self._store(entry, frontier, accepted)
+                head = FeedHead(author=key.did, size=head.size + 1, last_hash=entry.hash)
+                made.append(entry)
+            checkpoint = Checkpoint.create(
+                key, size=frontier.size, root=frontier.root(), time=stamp
+            )
+            self._save_feed(head, frontier, checkpoint.signed)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return made
+
+    def _store(self, entry: Entry, frontier: merkle.CompactRange, accepted: set[bytes]) -> None:
+        leaf = merkle.leaf_hash(entry.signed)
+        credential: bytes | None = None
+        if entry.kind == "acceptance":
+            credential = entry.edge().credential
+            accepted.add(credential)
+            self.db.conn.execute("INSERT INTO accepted VALUES (?, ?)", (entry.author, credential))
+        elif "credential" in entry.body:
+            credential = bytes(entry.body["credential"])
+            if entry.kind == "withdrawal":
+                accepted.discard(credential)
+                self.db.conn.execute(
+                    "DELETE FROM accepted WHERE author=? AND credential=?",
+                    (entry.author, credential),
+                )
+        self.db.conn.execute(
+            "INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                entry.author,
+                entry.seq,
+                entry.kind,
+                entry.time,
+                entry.signed,
+                leaf,
+                entry.hash,
+                credential,
+            ),
+        )
+        frontier.append(leaf)
+
+    def _save_feed(
+        self, head: FeedHead, frontier: merkle.CompactRange, checkpoint: bytes | None
+    ) -> None:
+        self.db.conn.execute(
+            "INSERT INTO feeds VALUES (?, ?, ?, ?, ?) ON CONFLICT(author) DO UPDATE SET "
+            "size=excluded.size, last_hash=excluded.last_hash, frontier=excluded.frontier, "
+            "checkpoint=COALESCE(excluded.checkpoint, feeds.checkpoint)",
+            (head.author, head.size, head.last_hash, frontier.to_bytes(), checkpoint),
+        )
+
+    def ingest(
+        self, signed_entries: Iterable[bytes], checkpoints: Iterable[bytes] = ()
+    ) -> IngestReport:
+        """Verify and store entries from elsewhere (a bundle, a peer), feed by feed.
+
+        Each entry is checked in full (signature, schema, sequence, chain, permissions)
+        before it is stored; one that fails is refused with its reason and the rest of
+        its feed after it is refused too (a feed has no gaps). An entry we already hold
+        is skipped; a *different* signed entry at a position we hold is a fork, recorded.
+        Checkpoints are checked against the entries: one whose root disagrees with the
+        feed at its size is a fork. All of it is one transaction.
+        """
+        report = IngestReport()
+        conn = self.db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            blocked: set[str] = set()
+            heads: dict[str, tuple[FeedHead, merkle.CompactRange, set[bytes]]] = {}
+            for data in signed_entries:
+                try:
+                    entry = Entry.from_bytes(bytes(data))
+                except (EncodingError, SignatureError) as e:
+                    report.refused.append(f"entry refused: {e}")
+                    continue
+                author = entry.author
+                if author in blocked:
+                    report.refused.append(
+                        f"entry {entry.seq} of {author}: an earlier entry was refused"
+                    )
+                    continue
+                if author not in heads:
+                    heads[author] = (
+                        self.head(author),
+                        self._frontier(author),
+                        self._accepted(author),
+                    )
+                head, frontier, accepted = heads[author]
+                if entry.seq < head.size:
+                    stored = self.db.conn.execute(
+                        "SELECT data FROM entries WHERE author=? AND seq=?", (author, entry.seq)
+                    ).fetchone()
+                    if stored is not None and bytes(stored[0]) == entry.signed:
+                        report.known += 1
+                        continue
+                    proof = ForkProof.equivocation(bytes(stored[0]), entry.signed)
+                    self._record_fork(proof)
+                    report.forks.append(proof)
+                    blocked.add(author)
+                    continue
+                try:
+                    admit(head, entry, accepted=accepted.__contains__)
+                except LedgerError as e:
+                    report.refused.append(str(e))
+                    blocked.add(author)
+                    continue
+                self._store(entry, frontier, accepted)
+                head = FeedHead(author=author, size=head.size + 1, last_hash=entry.hash)
+                heads[author] = (head, frontier, accepted)
+                report.stored += 1
+            for head, frontier, _ in heads.values():
+                self._save_feed(head, frontier, None)
+            for data in checkpoints:
+                self._ingest_checkpoint(bytes(data), report)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return report
+
+    def _ingest_checkpoint(self, data: bytes, report: IngestReport) -> None:
+        try:
+            checkpoint = Checkpoint.from_bytes(data)
+        except (EncodingError, SignatureError) as e:
+            report.refused.append(f"checkpoint refused: {e}")
+            return
+        held = self.checkpoint(checkpoint.author)
+        if held is not None and held.size == checkpoint.size and held.root != checkpoint.root:
+            proof = ForkProof.checkpoints(held.signed, checkpoint.signed)
+            self._record_fork(proof)
+            report.forks.append(proof)
+            return
+        size = self.head(checkpoint.author).size
+        if checkpoint.size <= size:
+            leaves = self.leaf_hashes(checkpoint.author, checkpoint.size)
+            if merkle.root(leaves) != checkpoint.root:
+                proof = ForkProof.against_entries(
+                    checkpoint.signed, self.signed_entries(checkpoint.author, 0, checkpoint.size)
+                )
+                self._record_fork(proof)
+                report.forks.append(proof)
+                return
+        if held is None or checkpoint.size >= held.size:
+            self.db.conn.execute(
+                "UPDATE feeds SET checkpoint=? WHERE author=?",
+                (checkpoint.signed, checkpoint.author),
+            )
+
+    def _record_fork(self, proof: ForkProof) -> None:
+        self.db.conn.execute(
+            "INSERT OR IGNORE INTO forks VALUES (?, ?)", (proof.author, proof.to_bytes())
+        )
+
+    # -- status-list indices ------------------------------------------------------------
+
+    def allocate_index(self, list_id: str, size: int, credential_id: str) -> int:
+        """A random unused index of ``list_id`` (herd privacy), recorded durably."""
+        rng = SystemRandom()
+        conn = self.db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            used = conn.execute(
+                "SELECT COUNT(*) FROM allocations WHERE list=?", (list_id,)
+            ).fetchone()[0]
+            if used >= size:
+                raise StoreError(f"status list {list_id} is full")
+            while True:
+                index = rng.randrange(size)
+                if (
+                    conn.execute(
+                        "SELECT 1 FROM allocations WHERE list=? AND idx=?", (list_id, index)
+                    ).fetchone()
+                    is None
+                ):
+                    break
+            conn.execute(
+                "INSERT INTO allocations VALUES (?, ?, ?)", (list_id, index, credential_id)
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return index
+
+    def allocations(self, list_id: str) -> int:
+        return int(
+            self.db.conn.execute(
+                "SELECT COUNT(*) FROM allocations WHERE list=?", (list_id,)
+            ).fetchone()[0]
+        )
+
+    # -- re-verification ------------------------------------------------------------------
+
+    def verify_all(self) -> tuple[int, str | None]:
+        """Re-check everything from disk; (entries checked, first fault or None)."""
+        checked = 0
+        for author in self.authors():
+            previous: bytes | None = None
+            leaves: list[bytes] = []
+            for seq, data in self.db.conn.execute(
+                "SELECT seq, data FROM entries WHERE author=? ORDER BY seq", (author,)
+            ):
+                try:
+                    entry = Entry.from_bytes(bytes(data))
+                except LedgerError as e:
+                    return checked, f"entry {seq} of {author}: {e}"
+                if entry.author != author or entry.seq != seq or entry.seq != len(leaves):
+                    return checked, f"entry {seq} of {author}: stored at the wrong place"
+                if entry.prev != previous:
+                    return checked, f"entry {seq} of {author}: hash chain broken"
+                previous = entry.hash
+                leaves.append(merkle.leaf_hash(entry.signed))
+                checked += 1
+            head = self.head(author)
+            if head.size != len(leaves) or head.last_hash != previous:
+                return checked, f"feed of {author}: its head does not match its entries"
+            if self._frontier(author).root() != merkle.root(leaves):
+                return checked, f"feed of {author}: stored Merkle state does not match its entries"
+            row = self.db.conn.execute(
+                "SELECT checkpoint FROM feeds WHERE author=?", (author,)
+            ).fetchone()
+            if row and row[0] is not None:
+                try:
+                    checkpoint = Checkpoint.from_bytes(bytes(row[0]))
+                except LedgerError as e:
+                    return checked, f"checkpoint of {author}: {e}"
+                if (
+                    checkpoint.size <= len(leaves)
+                    and merkle.root(leaves[: checkpoint.size]) != checkpoint.root
+                ):
+                    return checked, f"checkpoint of {author} does not match its entries (fork)"
+        return checked, None
+
+    def consistency(self, author: str, old_size: int) -> list[bytes]:
+        """A consistency proof from ``old_size`` to the feed's current size."""
+        leaves = self.leaf_hashes(author)
+        if not 0 <= old_size <= len(leaves):
+            raise ProofError(f"feed of {author} has {len(leaves)} entries, not {old_size}")
+        return merkle.consistency_proof(leaves, old_size)
