@@ -10,7 +10,8 @@ and the facts the rules need; this module decides. An entry is admitted only if
    * an acceptance is written by the subject of the edge it embeds (checked by the body
      parser) and accepts a credential not already accepted in this feed;
    * a withdrawal withdraws a credential this author accepted and has not withdrawn;
-   * a revocation, suspension or unsuspension names a status list of the author's own —
+   * a revocation, suspension or unsuspension names a status list of the author's own
+     (the list id names its issuer's did:key, :func:`ledger.statuslist.list_owner`) —
      nobody changes the status of another issuer's credential;
 4. a feed whose author signed a checkpoint must reach that checkpoint's root when it
    reaches its size (checked by the store, which holds the Merkle state).
@@ -22,11 +23,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .entries import STATUS_KINDS, Entry
-from .errors import ForbiddenError, SequenceError
+from .errors import ForbiddenError, SequenceError, StatusListError
+from .statuslist import list_owner
 
-__all__ = ["FeedHead", "admit", "list_owner"]
-
-URN_PREFIX = "urn:musette:status:"
+__all__ = ["FeedHead", "admit"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,17 +36,6 @@ class FeedHead:
     author: str
     size: int
     last_hash: bytes | None
-
-
-def list_owner(list_id: str) -> str | None:
-    """The DID a status list identifier names, when it names one (Musette's URN form
-    ``urn:musette:status:<did>:<n>:<purpose>``); None for an https URL, whose owner only
-    its issuer's own feed can speak for."""
-    if not list_id.startswith(URN_PREFIX):
-        return None
-    rest = list_id[len(URN_PREFIX) :]
-    parts = rest.rsplit(":", 2)
-    return parts[0] if len(parts) == 3 else rest
 
 
 def admit(
@@ -78,8 +67,11 @@ def admit(
         if not accepted(bytes(entry.body["credential"])):
             raise ForbiddenError("a withdrawal must name a credential this author accepted")
     elif entry.kind in STATUS_KINDS:
-        owner = list_owner(str(entry.body["list"]))
-        if owner is not None and owner != entry.author:
+        try:
+            owner = list_owner(str(entry.body["list"]))
+        except StatusListError as e:
+            raise ForbiddenError(str(e)) from e
+        if owner != entry.author:
             raise ForbiddenError(
                 f"{entry.author} cannot change the status of a credential on {owner}'s list"
             )

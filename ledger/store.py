@@ -45,6 +45,26 @@ __all__ = ["SCHEMA_VERSION", "IngestReport", "LedgerStore"]
 
 SCHEMA_VERSION: Final = 1
 
+_SCHEMA_V1: Final = """
+                    CREATE TABLE IF NOT EXISTS entries (
+                        author TEXT NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL,
+                        time INTEGER NOT NULL, data BLOB NOT NULL, leaf BLOB NOT NULL,
+                        hash BLOB NOT NULL, credential BLOB,
+                        PRIMARY KEY (author, seq));
+                    CREATE INDEX IF NOT EXISTS entries_kind ON entries (kind);
+                    CREATE INDEX IF NOT EXISTS entries_credential ON entries (credential);
+                    CREATE TABLE IF NOT EXISTS feeds (
+                        author TEXT PRIMARY KEY, size INTEGER NOT NULL, last_hash BLOB,
+                        frontier BLOB NOT NULL, checkpoint BLOB);
+                    CREATE TABLE IF NOT EXISTS accepted (
+                        author TEXT NOT NULL, credential BLOB NOT NULL,
+                        PRIMARY KEY (author, credential));
+                    CREATE TABLE IF NOT EXISTS forks (author TEXT PRIMARY KEY, proof BLOB NOT NULL);
+                    CREATE TABLE IF NOT EXISTS allocations (
+                        list TEXT NOT NULL, idx INTEGER NOT NULL, credential_id TEXT,
+                        PRIMARY KEY (list, idx));
+"""
+
 
 @dataclass(slots=True)
 class IngestReport:
@@ -96,27 +116,10 @@ class LedgerStore:
                     f"this one reads up to {SCHEMA_VERSION}"
                 )
             if version < 1:
-                conn.executescript(
-                    """
-                    CREATE TABLE IF NOT EXISTS entries (
-                        author TEXT NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL,
-                        time INTEGER NOT NULL, data BLOB NOT NULL, leaf BLOB NOT NULL,
-                        hash BLOB NOT NULL, credential BLOB,
-                        PRIMARY KEY (author, seq));
-                    CREATE INDEX IF NOT EXISTS entries_kind ON entries (kind);
-                    CREATE INDEX IF NOT EXISTS entries_credential ON entries (credential);
-                    CREATE TABLE IF NOT EXISTS feeds (
-                        author TEXT PRIMARY KEY, size INTEGER NOT NULL, last_hash BLOB,
-                        frontier BLOB NOT NULL, checkpoint BLOB);
-                    CREATE TABLE IF NOT EXISTS accepted (
-                        author TEXT NOT NULL, credential BLOB NOT NULL,
-                        PRIMARY KEY (author, credential));
-                    CREATE TABLE IF NOT EXISTS forks (author TEXT PRIMARY KEY, proof BLOB NOT NULL);
-                    CREATE TABLE IF NOT EXISTS allocations (
-                        list TEXT NOT NULL, idx INTEGER NOT NULL, credential_id TEXT,
-                        PRIMARY KEY (list, idx));
-                    """
-                )
+                # One statement at a time: executescript would commit our transaction.
+                for statement in _SCHEMA_V1.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
             conn.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
             )
