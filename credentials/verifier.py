@@ -51,6 +51,12 @@ __all__ = ["CredentialCheck", "Verifier"]
 Clock = Callable[[], datetime]
 
 _DIDKIT_LD_SUITES = ("Ed25519Signature2018",)
+_STATUS_LIST_TYPE = "BitstringStatusListCredential"
+
+
+def _type_list(document: Mapping[str, Any]) -> list[Any]:
+    kinds = document.get("type", [])
+    return kinds if isinstance(kinds, list) else [kinds]
 
 
 class CredentialCheck(Protocol):
@@ -418,6 +424,8 @@ def _subject_binding(holder: Any, credentials: Sequence[Any]) -> Check:
         return Check.failed("subject-binding", "presentation names no holder")
     strangers = 0
     for item in credentials:
+        if isinstance(item, Mapping) and _STATUS_LIST_TYPE in _type_list(item):
+            continue  # a stapled status list is evidence about other credentials, not a claim
         body = item
         if isinstance(item, str):
             try:

@@ -9,10 +9,10 @@ error. Errors are one line on stderr; ``--debug`` adds the traceback.
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import sys
 import traceback
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,28 +22,41 @@ from rich.markup import escape
 from credentials import transport
 from credentials.errors import CredentialError, InputError
 from credentials.inputs import parse_input
-from credentials.issuance import FORMATS, Format, data_model_for, issue, present
+from credentials.issuance import FORMATS, Format, present
 from credentials.models import CommunityBadge, Endorsement, SkillAttestation
 from credentials.verifier import Verifier
+from ledger.errors import LedgerError
+from ledger.store import LedgerStore
 from wallet.errors import WalletError
 from wallet.identities import IdentityStore
 
-from .output import describe_claim, emit_json, print_report, stderr, stdout
-
-EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
-
-
-class _Failed(Exception):
-    """A recognised document failed a check: exit status 1 (already reported)."""
-
-
-app = typer.Typer(
-    name="musette",
-    help="Musette: a worker's knapsack of peer-validated skill credentials.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
+from . import ledger_cli  # noqa: F401  (registers the ledger commands)
+from .common import (
+    EXIT_FAILED,
+    EXIT_INPUT,
+    EXIT_OK,
+    AsOpt,
+    Failed,
+    FormatOpt,
+    HomeOpt,
+    JsonOpt,
+    OutOpt,
+    app,
+    home_path,
+    read_source,
 )
+from .issuing import issue_from_home
+from .output import describe_claim, emit_json, print_report, stderr, stdout
+from .status import StatusSources, stapled_lists
+
+NoStatusOpt = Annotated[
+    bool, typer.Option("--no-status", help="Issue without a status entry (cannot be revoked).")
+]
+EdgeOutOpt = Annotated[
+    Path | None,
+    typer.Option("--edge-out", help="Write the signed edge statement for the subject here."),
+]
+
 id_app = typer.Typer(help="Identities (did:key) held in this home.", no_args_is_help=True)
 issue_app = typer.Typer(help="Issue a credential to someone.", no_args_is_help=True)
 qr_app = typer.Typer(help="QR payloads (MUS1:) for offline transport.", no_args_is_help=True)
@@ -51,59 +64,11 @@ app.add_typer(id_app, name="id")
 app.add_typer(issue_app, name="issue")
 app.add_typer(qr_app, name="qr")
 
-_state: dict[str, Any] = {"debug": False, "home": None}
-
-HomeOpt = Annotated[
-    Path | None,
-    typer.Option("--home", help="Home folder (default: $MUSETTE_HOME or ~/.musette)."),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
-AsOpt = Annotated[
-    str | None, typer.Option("--as", help="Identity that signs (name or DID; default: the home's).")
-]
-FormatOpt = Annotated[str, typer.Option("--format", help=f"Proof format: {', '.join(FORMATS)}.")]
-OutOpt = Annotated[Path | None, typer.Option("--out", help="Write to this file instead of stdout.")]
-
-
-@app.callback()
-def _root(
-    home: HomeOpt = None,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
-) -> None:
-    _state["debug"] = debug
-    _state["home"] = home
-
-
-def _home(home: Path | None) -> Path:
-    chosen = home or _state["home"] or os.environ.get("MUSETTE_HOME") or Path.home() / ".musette"
-    return Path(chosen).expanduser()
-
 
 def _format(value: str) -> Format:
     if value not in FORMATS:
         raise typer.BadParameter(f"unknown format {value!r}; choose one of {', '.join(FORMATS)}")
     return value
-
-
-def _read_source(source: str) -> str:
-    """Read FILE, '-' for stdin, or take a MUS1: payload given as the argument itself."""
-    if source == "-":
-        return sys.stdin.read()
-    if transport.looks_like_payload(source):
-        return source
-    path = Path(source)
-    try:
-        data = path.read_bytes() if path.is_file() else None
-    except OSError as e:
-        raise InputError(f"cannot read {source[:80]}: {e.strerror}") from e
-    if data is None:
-        raise InputError(f"no such file: {source[:80]}")
-    if len(data) > 2 * 1024 * 1024:
-        raise InputError(f"{source} is over 2 MiB")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise InputError(f"{source} is not UTF-8 text") from e
 
 
 def _write_output(document: dict[str, Any] | str, out: Path | None, as_json: bool) -> None:
@@ -134,7 +99,7 @@ def id_new(
     as_json: JsonOpt = False,
 ) -> None:
     """Create a new did:key identity in the home (the first becomes the default)."""
-    identity = IdentityStore(_home(home)).create(name)
+    identity = IdentityStore(home_path(home)).create(name)
     if as_json:
         emit_json({"did": identity.did, "name": identity.name})
     else:
@@ -144,7 +109,7 @@ def id_new(
 @id_app.command("list")
 def id_list(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """List the identities of the home."""
-    store = IdentityStore(_home(home))
+    store = IdentityStore(home_path(home))
     default = store.default()
     identities = store.list()
     if as_json:
@@ -158,12 +123,24 @@ def id_list(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
 
 
 def _sign_and_write(
-    build: Any, home: Path | None, as_: str | None, fmt: str, out: Path | None, as_json: bool
+    build: Any,
+    home: Path | None,
+    as_: str | None,
+    fmt: str,
+    out: Path | None,
+    as_json: bool,
+    extra: tuple[bool, Path | None] = (False, None),
 ) -> None:
-    chosen = _format(fmt)
-    key = IdentityStore(_home(home)).key(as_)
-    document = build(key.did).to_jsonld(model=data_model_for(chosen))
-    _write_output(issue(document, key, fmt=chosen), out, as_json)
+    no_status, edge_out = extra
+    signed = issue_from_home(
+        home_path(home),
+        build,
+        as_=as_,
+        fmt=_format(fmt),
+        with_status=not no_status,
+        edge_out=edge_out,
+    )
+    _write_output(signed, out, as_json)
 
 
 @issue_app.command("skill")
@@ -185,6 +162,8 @@ def issue_skill(
     out: OutOpt = None,
     as_: AsOpt = None,
     home: HomeOpt = None,
+    no_status: NoStatusOpt = False,
+    edge_out: EdgeOutOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Attest a peer's skill at a level (an Open Badges 3.0 competency credential)."""
@@ -202,7 +181,7 @@ def issue_skill(
             alignment=tuple(alignment or ()),
         )
 
-    _sign_and_write(build, home, as_, fmt, out, as_json)
+    _sign_and_write(build, home, as_, fmt, out, as_json, (no_status, edge_out))
 
 
 @issue_app.command("badge")
@@ -218,6 +197,8 @@ def issue_badge(
     out: OutOpt = None,
     as_: AsOpt = None,
     home: HomeOpt = None,
+    no_status: NoStatusOpt = False,
+    edge_out: EdgeOutOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Award a community badge with published criteria."""
@@ -234,7 +215,7 @@ def issue_badge(
             alignment=tuple(alignment or ()),
         )
 
-    _sign_and_write(build, home, as_, fmt, out, as_json)
+    _sign_and_write(build, home, as_, fmt, out, as_json, (no_status, edge_out))
 
 
 @issue_app.command("endorse")
@@ -248,6 +229,8 @@ def issue_endorse(
     out: OutOpt = None,
     as_: AsOpt = None,
     home: HomeOpt = None,
+    no_status: NoStatusOpt = False,
+    edge_out: EdgeOutOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Endorse a credential, an achievement or an issuer (Open Badges 3.0 endorsement)."""
@@ -255,7 +238,7 @@ def issue_endorse(
     def build(issuer: str) -> Endorsement:
         return Endorsement(issuer=issuer, issuer_name=name, subject=subject, comment=comment)
 
-    _sign_and_write(build, home, as_, fmt, out, as_json)
+    _sign_and_write(build, home, as_, fmt, out, as_json, (no_status, edge_out))
 
 
 @app.command("present")
@@ -272,11 +255,11 @@ def present_cmd(
     """Sign a presentation of your credentials for a verifier's challenge and domain."""
     credentials: list[dict[str, Any] | str] = []
     for source in files:
-        parsed = parse_input(_read_source(source))
+        parsed = parse_input(read_source(source))
         credentials.append(
             parsed.token if parsed.token is not None else dict(parsed.document or {})
         )
-    key = IdentityStore(_home(home)).key(as_)
+    key = IdentityStore(home_path(home)).key(as_)
     vp = present(credentials, key, challenge=challenge, domain=domain, fmt=_format(fmt))
     _write_output(vp, out, as_json)
 
@@ -291,11 +274,25 @@ def verify_cmd(
         str | None, typer.Option(help="Challenge you asked the holder to sign (asserted by you).")
     ] = None,
     domain: Annotated[str | None, typer.Option(help="Your domain, as asked.")] = None,
+    status_list: Annotated[
+        list[Path] | None,
+        typer.Option("--status-list", help="A status list credential file (repeatable)."),
+    ] = None,
+    home: HomeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Verify a credential, presentation, JWT or MUS1: payload, offline."""
-    parsed = parse_input(_read_source(source))
-    report = Verifier().verify(parsed, challenge=challenge, domain=domain)
+    parsed = parse_input(read_source(source))
+    lists: list[Mapping[str, Any]] = [_status_list_file(path) for path in status_list or []]
+    lists += stapled_lists(parsed.document)
+    ledger_file = home_path(home) / "ledger.db"
+    store = LedgerStore(ledger_file) if ledger_file.exists() else None
+    try:
+        checks = (StatusSources(lists=lists, store=store),)
+        report = Verifier(checks=checks).verify(parsed, challenge=challenge, domain=domain)
+    finally:
+        if store is not None:
+            store.close()
     if as_json:
         emit_json(report.to_json())
     else:
@@ -304,7 +301,16 @@ def verify_cmd(
             title += f": {describe_claim(parsed.document)}"
         print_report(report, title=title)
     if not report.verified:
-        raise _Failed
+        raise Failed
+
+
+def _status_list_file(path: Path) -> dict[str, Any]:
+    parsed = parse_input(read_source(str(path)))
+    if parsed.document is None or "BitstringStatusListCredential" not in parsed.document.get(
+        "type", []
+    ):
+        raise InputError(f"{path} is not a status list credential")
+    return parsed.document
 
 
 # -- QR -----------------------------------------------------------------------------------
@@ -320,7 +326,7 @@ def qr_encode(
     as_json: JsonOpt = False,
 ) -> None:
     """Encode a document as a MUS1: payload (and a QR code)."""
-    parsed = parse_input(_read_source(source))
+    parsed = parse_input(read_source(source))
     payload = transport.encode_payload(
         parsed.document if parsed.document is not None else parsed.token
     )
@@ -348,7 +354,7 @@ def qr_decode(
     source: Annotated[str, typer.Argument(help="A MUS1: payload, or a file holding one.")],
 ) -> None:
     """Decode a MUS1: payload and print the JSON it holds."""
-    emit_json(transport.decode_payload(_read_source(source).strip()))
+    emit_json(transport.decode_payload(read_source(source).strip()))
 
 
 # -- demo ---------------------------------------------------------------------------------
@@ -364,7 +370,7 @@ def demo_cmd(
     from .demo import run_demo
 
     if not run_demo(home):
-        raise _Failed
+        raise Failed
 
 
 # -- entry point --------------------------------------------------------------------------
@@ -376,9 +382,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         app(args=args, prog_name="musette", standalone_mode=False)
         code = EXIT_OK
-    except _Failed:
+    except Failed:
         code = EXIT_FAILED
-    except (CredentialError, WalletError, typer.BadParameter) as e:
+    except (CredentialError, WalletError, LedgerError, typer.BadParameter) as e:
         # Credential errors reaching here are about the input (a bad file, an unknown
         # identity, an over-limit document): a document that fails a check is reported.
         _error(str(e), "--debug" in args)

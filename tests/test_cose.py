@@ -439,3 +439,19 @@ def test_edited_messages_fail_and_whatever_decodes_has_one_encoding(
     # ... so it is another message, and the signature no longer covers it.
     with pytest.raises(SignatureError):
         verify_sign1(message, KEY.public)
+
+
+def test_worked_example_of_the_spec() -> None:
+    # specs/ledger-merkle-cose.md §8: keep the document true.
+    key = KeyPair(
+        seed=bytes.fromhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
+    )
+    data = sign1(PLAINTEXT, key, kid=b"11")
+    assert data.hex() == (
+        "d28447a2012704423131a054546869732069732074686520636f6e74656e742e5840"
+        "0e21f6825a41fde57bfe971a9a817a831e079f32118289107d83762071d0dcb4"
+        "1489f8744467ee555f620e03a90d548458d935a5b4cd38923e8eda16ee2c1101"
+    )
+    assert decode_sign1(data).to_be_signed().hex() == (
+        "846a5369676e61747572653147a20127044231314054546869732069732074686520636f6e74656e742e"
+    )

@@ -398,3 +398,21 @@ def test_inclusion_binds_the_size_only_through_the_path_shape() -> None:
     verify_inclusion(leaves[0], 0, 4, proof, root(leaves))
     with pytest.raises(ProofError):
         verify_inclusion(leaves[0], 0, 5, proof, root(leaves))
+
+
+def test_worked_example_of_the_spec() -> None:
+    # specs/ledger-merkle-cose.md §6: keep the document true.
+    leaves = [leaf_hash(d) for d in (b"a", b"b", b"c", b"d", b"e")]
+    n01, n0123 = node_hash(leaves[0], leaves[1]), root(leaves[:4])
+    assert leaves[2].hex() == "597fcb31282d34654c200d3418fca5705c648ebf326ec73d8ddef11841f876d8"
+    assert n01.hex() == "b137985ff484fb600db93107c77b0365c80d78f5b429ded0fd97361d077999eb"
+    assert n0123.hex() == "33376a3bd63e9993708a84ddfe6c28ae58b83505dd1fed711bd924ec5a6239f0"
+    assert root(leaves[:3]).hex() == (
+        "36642e73c2540ab121e3a6bf9545b0a24982cd830eb13d3cd19de3ce6c021ec1"
+    )
+    assert root(leaves).hex() == "fe14a5426fbd70c0fa73f52342afed0da0bd23c4838662ccf6b88a3070ead97b"
+    assert inclusion_proof(leaves, 2) == [leaves[3], n01, leaves[4]]
+    assert consistency_proof(leaves, 3) == [leaves[2], leaves[3], n01, leaves[4]]
+    compact = CompactRange()
+    compact.extend(leaves)
+    assert compact.to_bytes() == bytes.fromhex("0000000000000005") + n0123 + leaves[4]
