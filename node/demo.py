@@ -1,9 +1,13 @@
-"""``musette demo``, act one: a community and two peers issue to a worker, and a
-recruiter verifies offline.
+"""``musette demo``: the story so far, in temporary homes on this machine.
 
-Everything runs in temporary homes on this machine, through the same library calls the
-CLI commands make. The demo checks its own story: genuine documents must verify, the
-tampered one must not; it returns False otherwise so ``make demo`` fails loudly.
+Act one: a community and two peers issue to a worker; the worker presents by QR; a
+recruiter verifies offline. Act two: an issuer revokes one attestation; the worker's
+next presentation staples the issuer's signed status list, and the recruiter's offline
+check reports the revocation.
+
+Everything goes through the same library calls the CLI commands make. The demo checks
+its own story (genuine documents verify, forged, replayed and revoked ones do not) and
+returns False otherwise, so ``make demo`` fails loudly.
 """
 
 from __future__ import annotations
@@ -11,20 +15,25 @@ from __future__ import annotations
 import copy
 import secrets
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from rich.markup import escape
 from rich.rule import Rule
 
 from credentials import transport
 from credentials.inputs import ParsedInput, parse_input
-from credentials.issuance import issue, present
+from credentials.issuance import Format, present
 from credentials.models import CommunityBadge, SkillAttestation
+from credentials.report import Report
 from credentials.verifier import Verifier
-from wallet.identities import IdentityStore
+from ledger.entries import credential_digest
 
+from .home import Home
+from .issuing import issue_from_home
+from .ledger_cli import status_list_document
 from .output import describe_claim, print_report, stdout
+from .status import StatusSources, stapled_lists, status_reference
 
 __all__ = ["run_demo"]
 
@@ -37,47 +46,55 @@ def _parsed(document: dict[str, Any] | str) -> ParsedInput:
 
 def run_demo(root: Path | None = None) -> bool:
     with tempfile.TemporaryDirectory(prefix="musette-demo-") as tmp:
-        base = root or Path(tmp)
-        return _story(base)
+        return _story(root or Path(tmp))
+
+
+def _recruiter_checks(presentation: dict[str, Any]) -> Verifier:
+    """The recruiter has no node and no ledger: status comes stapled, or not at all."""
+    return Verifier(checks=(StatusSources(lists=stapled_lists(presentation), store=None),))
 
 
 def _story(base: Path) -> bool:
     ok = True
-    homes = {who: IdentityStore(base / who) for who in ("guild", "amira", "bastien", "chloe")}
-    ids = {who: store.create("main") for who, store in homes.items()}
+    homes = {who: Home(base / who) for who in ("guild", "amira", "bastien", "chloe")}
+    ids = {who: home.identities.create("main") for who, home in homes.items()}
     worker = ids["chloe"].did
     stdout.print(Rule("Musette — act one: skills issued by peers, verified offline"))
     for who, identity in ids.items():
         stdout.print(f"  {who:<8} {identity.did}")
 
-    stdout.print(Rule("Issuing"))
-    badge = issue(
-        CommunityBadge(
-            issuer=ids["guild"].did,
+    def issued(who: str, model: Callable[[str], Any], fmt: Format = "rdfc") -> Any:
+        return issue_from_home(homes[who].path, model, as_=None, fmt=fmt)
+
+    stdout.print(Rule("Issuing (each credential gets a random index on its issuer's status list)"))
+    badge = issued(
+        "guild",
+        lambda me: CommunityBadge(
+            issuer=me,
             issuer_name="Lyon Welders' Guild",
             subject=worker,
             badge="Certified TIG Welder",
             criteria="Passed the guild's practical test: three TIG joints on stainless steel, "
             "inspected by two members.",
             alignment=("http://data.europa.eu/esco/skill/4dd8b6d5-e5c8-4e5b-9a75-d2a34c3e0ecf",),
-        ).to_jsonld(),
-        homes["guild"].key(None),
+        ),
     )
-    attestation = issue(
-        SkillAttestation(
-            issuer=ids["amira"].did,
+    attestation = issued(
+        "amira",
+        lambda me: SkillAttestation(
+            issuer=me,
             issuer_name="Amira Haddad",
             subject=worker,
             skill="TIG welding",
             level=6,
             evidence="Welded the stainless manifolds of the Vénissieux job, zero rejects.",
             relationship="Her site foreman for two years",
-        ).to_jsonld(),
-        homes["amira"].key(None),
+        ),
     )
-    peer_jcs = issue(
-        SkillAttestation(
-            issuer=ids["bastien"].did,
+    peer_jcs = issued(
+        "bastien",
+        lambda me: SkillAttestation(
+            issuer=me,
             issuer_name="Bastien Roux",
             subject=worker,
             skill="Technical drawing reading",
@@ -85,20 +102,19 @@ def _story(base: Path) -> bool:
             evidence="Read and corrected our piping isometrics.",
             relationship="Co-worker on three projects",
             alignment=("digcomp:3",),
-        ).to_jsonld(),
-        homes["bastien"].key(None),
-        fmt="jcs",
+        ),
+        "jcs",
     )
-    peer_jwt = issue(
-        SkillAttestation(
-            issuer=ids["bastien"].did,
+    peer_jwt = issued(
+        "bastien",
+        lambda me: SkillAttestation(
+            issuer=me,
             subject=worker,
             skill="Team leadership",
             level=3,
             relationship="Co-worker on three projects",
-        ).to_jsonld(model="1.1"),
-        homes["bastien"].key(None),
-        fmt="jwt",
+        ),
+        "jwt",
     )
     for label, doc in (
         ("badge (eddsa-rdfc-2022)", badge),
@@ -106,49 +122,111 @@ def _story(base: Path) -> bool:
         ("attestation (eddsa-jcs-2022)", peer_jcs),
         ("attestation (VC-JWT, didkit)", peer_jwt),
     ):
-        claim = describe_claim(doc) if isinstance(doc, dict) else "VC-JWT, " + f"{len(doc)} chars"
-        stdout.print(f"  {label:<32} {escape(claim)}")
+        claim = describe_claim(doc) if isinstance(doc, dict) else f"VC-JWT, {len(doc)} chars"
+        stdout.print(f"  {label:<32} {claim}")
 
     stdout.print(Rule("The worker presents, by QR, to a recruiter"))
     challenge, domain = secrets.token_urlsafe(16), "recruit.example"
-    vp = present(
-        [badge, attestation, peer_jcs],
-        homes["chloe"].key(None),
-        challenge=challenge,
-        domain=domain,
-    )
+    chloe = homes["chloe"].identities.key(None)
+    vp = present([badge, attestation, peer_jcs], chloe, challenge=challenge, domain=domain)
+    assert isinstance(vp, dict)
     single = transport.encode_payload(attestation)
-    stdout.print(
-        f"  one attestation as a QR payload: {len(single)} characters, "
-        f"QR version {transport.qr_version(single)} (level M)"
-    )
     payload = transport.encode_payload(vp)
     stdout.print(
-        f"  the presentation of 3 credentials: {len(payload)} characters, "
+        f"  one attestation: {len(single)} characters, QR version "
+        f"{transport.qr_version(single)}; the presentation of 3: {len(payload)} characters, "
         f"QR version {transport.qr_version(payload)} (level M)"
     )
 
     stdout.print(Rule("The recruiter verifies, offline"))
-    verifier = Verifier()
-    report = verifier.verify(
-        parse_input(transport.encode_payload(vp)), challenge=challenge, domain=domain
-    )
+    report = _recruiter_checks(vp).verify(parse_input(payload), challenge=challenge, domain=domain)
     print_report(report, title="presentation from Chloé (via MUS1 payload)")
     ok &= report.verified
+    jwt_report = Verifier().verify(_parsed(peer_jwt))
+    print_report(jwt_report, title="VC-JWT attestation from Bastien (a file, VC 1.1)")
+    ok &= jwt_report.verified
 
     stdout.print(Rule("A forger edits the level of a claim"))
-    assert isinstance(attestation, dict)
     forged = copy.deepcopy(attestation)
     forged["credentialSubject"]["result"][0]["achievedLevel"] = "urn:musette:digcomp-level:8"
-    forged_report = verifier.verify(_parsed(forged))
+    forged_report = Verifier().verify(_parsed(forged))
     print_report(forged_report, title="forged attestation")
     ok &= not forged_report.verified
 
     stdout.print(Rule("A replayed presentation (wrong challenge)"))
-    replay = verifier.verify(_parsed(vp), challenge="another-challenge", domain=domain)
-    print_report(replay, title="replayed presentation")
+    replay = Verifier().verify(_parsed(vp), challenge="another-challenge", domain=domain)
+    _print_summary(replay, "replayed presentation")
     ok &= not replay.verified
 
+    ok &= _act_two(homes, attestation, badge, chloe)
     verdict = "[green]the story holds[/green]" if ok else "[red]the story does not hold[/red]"
-    stdout.print(Rule(f"Act one done: {verdict}"))
+    stdout.print(Rule(f"Demo done: {verdict}"))
     return bool(ok)
+
+
+def _act_two(
+    homes: dict[str, Home], attestation: dict[str, Any], badge: dict[str, Any], chloe: Any
+) -> bool:
+    stdout.print(Rule("Musette — act two: a revocation, checked offline"))
+    amira = homes["amira"].identities.key(None)
+    reference = status_reference(attestation)
+    assert reference is not None
+    with homes["amira"].ledger() as store:
+        entry = store.append(
+            amira,
+            "revocation",
+            {
+                "credential": credential_digest(attestation),
+                "list": reference[0],
+                "index": reference[1],
+                "reason": "attested to the wrong person's work",
+            },
+        )
+        checkpoint = store.checkpoint(amira.did)
+        revocations = status_list_document(store, amira, "revocation", 0)
+        suspensions = status_list_document(store, amira, "suspension", 0)
+    assert checkpoint is not None
+    stdout.print(
+        f"  Amira revokes her attestation: entry {entry.seq} of her feed, checkpoint "
+        f"size {checkpoint.size} root {checkpoint.root.hex()[:16]}…"
+    )
+    stdout.print(f"  she publishes her signed status lists: {revocations['id']}")
+    with homes["guild"].ledger() as store:
+        guild = homes["guild"].identities.key(None)
+        guild_lists = [
+            status_list_document(store, guild, p, 0) for p in ("revocation", "suspension")
+        ]
+
+    challenge, domain = secrets.token_urlsafe(16), "recruit.example"
+    vp = present(
+        [badge, attestation, revocations, suspensions, *guild_lists],
+        chloe,
+        challenge=challenge,
+        domain=domain,
+    )
+    assert isinstance(vp, dict)
+    stdout.print("  Chloé's next presentation staples the issuers' latest status lists")
+    report = _recruiter_checks(vp).verify(_parsed(vp), challenge=challenge, domain=domain)
+    print_report(report, title="presentation with stapled status lists")
+    revoked = report.credentials[1].check("status")
+    badge_status = report.credentials[0].check("status")
+    holds = (
+        not report.verified
+        and revoked is not None
+        and revoked.status == "failed"
+        and "revoked" in revoked.detail
+        and badge_status is not None
+        and badge_status.status == "passed"
+    )
+    stdout.print(
+        "  the recruiter sees the badge still valid and the attestation revoked"
+        if holds
+        else "  [red]the revocation was not reported as it should be[/red]"
+    )
+    return holds
+
+
+def _print_summary(report: Report, title: str) -> None:
+    failed = ", ".join(f"{c.name}: {c.detail}" for c in report.failures())
+    verdict = "VERIFIED" if report.verified else "NOT VERIFIED"
+    stdout.print(f"{verdict}  {title}" + (f" — {failed}" if failed else ""))

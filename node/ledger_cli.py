@@ -68,9 +68,8 @@ def _change_status(
     issuer = document.get("issuer")
     issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
     if issuer_id != key.did:
-        raise InputError(
-            f"only its issuer ({issuer_id}) can {kind.removesuffix('ion')} this credential"
-        )
+        verb = {"revocation": "revoke", "suspension": "suspend", "unsuspension": "unsuspend"}[kind]
+        raise InputError(f"only its issuer ({issuer_id}) can {verb} this credential")
     body: dict[str, Any] = {
         "credential": credential_digest(token or document),
         "list": reference[0],

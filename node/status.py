@@ -111,7 +111,7 @@ def credential_status(
     when = f" as of {as_of:%Y-%m-%d %H:%M} UTC" if as_of else ""
     return LedgerStatus(
         status,
-        f"{status} per the issuer's feed ({head.size} entries){when}",
+        f"{status} per the issuer's feed ({_count(head.size)}){when}",
         issuer,
         list_id,
         index,
@@ -156,3 +156,7 @@ def _age(delta: Any) -> str:
     if seconds < 86400 * 2:
         return f"{seconds // 3600} h"
     return f"{seconds // 86400} days"
+
+
+def _count(entries: int) -> str:
+    return f"{entries} entry" if entries == 1 else f"{entries} entries"
