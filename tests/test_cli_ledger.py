@@ -99,9 +99,7 @@ def test_only_the_issuer_can_revoke(world: dict[str, Any]) -> None:
 
 
 def test_verify_with_status_lists(world: dict[str, Any]) -> None:
-    test_revoke_suspend_unsuspend_and_status(world) if not (
-        world["issuer"] / "ledger.db"
-    ).exists() else None
+    _ensure_statuses(world)
     base, issuer, files = world["base"], world["issuer"], world["files"]
     lists = []
     for purpose in ("revocation", "suspension"):
@@ -146,11 +144,7 @@ def test_verify_with_status_lists(world: dict[str, Any]) -> None:
 
 def test_ledger_show_verify_export_import(world: dict[str, Any]) -> None:
     base, issuer = world["base"], world["issuer"]
-    if (
-        not (issuer / "ledger.db").exists()
-        or "revocation" not in musette(issuer, "ledger", "show").stdout
-    ):
-        musette(issuer, "revoke", str(world["files"]["revoked"]))
+    _ensure_statuses(world)
     shown = json.loads(musette(issuer, "ledger", "show", "--json").stdout)
     kinds = [e["kind"] for e in shown["feeds"][0]["entries"]]
     assert "revocation" in kinds
