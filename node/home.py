@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ledger.store import LedgerStore
+from wallet.errors import HomeError
 from wallet.identities import IdentityStore
 
-__all__ = ["Home", "resolve_home"]
+__all__ = ["CONFIG_VERSION", "Home", "resolve_home"]
+
+CONFIG_VERSION = 1
 
 
 def resolve_home(explicit: Path | str | None) -> Path:
@@ -25,6 +30,30 @@ class Home:
     @property
     def identities(self) -> IdentityStore:
         return IdentityStore(self.path)
+
+    def config(self) -> dict[str, Any]:
+        """The home's settings (``config.json``; absent means defaults)."""
+        path = self.path / "config.json"
+        if not path.exists():
+            return {"version": CONFIG_VERSION}
+        try:
+            data: dict[str, Any] = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError) as e:
+            raise HomeError(f"cannot read {path}: {e}") from e
+        if data.get("version") != CONFIG_VERSION:
+            raise HomeError(f"{path} has version {data.get('version')!r}; this musette reads 1")
+        return data
+
+    def set_config(self, key: str, value: str | None) -> None:
+        data = self.config()
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
+        self.path.mkdir(parents=True, exist_ok=True)
+        tmp = self.path / "config.json.tmp"
+        tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, self.path / "config.json")
 
     def ledger(self) -> LedgerStore:
         """Open the home's ledger (created on first use); close it when done."""

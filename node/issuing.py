@@ -38,8 +38,9 @@ def issue_from_home(
     document = model(key.did).to_jsonld(model=data_model_for(fmt))
     if with_status and fmt not in _NO_STATUS_FORMATS:
         with place.ledger() as store:
+            public_node = place.config().get("public_node")
             for number in range(_MAX_LISTS):
-                lid = list_id(key.did, number)
+                lid = list_id(key.did, number, base_url=public_node)
                 if store.allocations(lid) < MIN_ENTRIES:
                     break
             else:

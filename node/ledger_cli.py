@@ -144,7 +144,7 @@ def status_list_document(
 ) -> dict[str, Any]:
     """The signed list credential of ``key``'s list ``number`` for ``purpose``, rebuilt
     from its feed."""
-    lid = list_id(key.did, number)
+    lid = list_id(key.did, number, base_url=Home(store.path.parent).config().get("public_node"))
     state = RevocationState.of(e for e in store.entries(key.did) if e.kind != "acceptance")
     wanted = "revoked" if purpose == "revocation" else "suspended"
     bits = StatusList.from_indices(
@@ -154,6 +154,32 @@ def status_list_document(
     signed = issue(unsigned, key)
     assert isinstance(signed, dict)
     return signed
+
+
+@app.command("config")
+def config_cmd(
+    key: Annotated[str, typer.Argument(help="Setting: public-node.")],
+    value: Annotated[
+        str | None, typer.Argument(help="New value; omit to show, '-' to clear.")
+    ] = None,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show or set a home setting. ``public-node URL``: the https node that serves your
+    status lists, so credentials you issue name an https list outside verifiers can fetch."""
+    names = {"public-node": "public_node"}
+    if key not in names:
+        raise typer.BadParameter(f"unknown setting {key!r}; known: {', '.join(names)}")
+    place = Home(home_path(home))
+    if value is not None:
+        if value != "-":
+            list_id("did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK", 0, base_url=value)
+        place.set_config(names[key], None if value == "-" else value.rstrip("/"))
+    current = place.config().get(names[key])
+    if as_json:
+        emit_json({key: current})
+    else:
+        stdout.print(f"{key} = {current if current is not None else '(not set)'}")
 
 
 @status_list_app.command("export")

@@ -190,3 +190,37 @@ def test_ledger_verify_reports_a_tampered_database(world: dict[str, Any], tmp_pa
     broken = musette(home, "ledger", "verify")
     assert broken.returncode == 2
     assert "not a usable" in broken.stderr
+
+
+def test_public_node_gives_https_status_lists(tmp_path: Path) -> None:
+    home = tmp_path / "guild"
+    did = json.loads(musette(home, "id", "new", "--json").stdout)["did"]
+    assert musette(home, "config", "public-node", "http://insecure.example").returncode == 2
+    assert musette(home, "config", "public-node", "https://node.guild.example/").returncode == 0
+    out = tmp_path / "badge.json"
+    made = musette(
+        home,
+        "issue",
+        "badge",
+        "--subject",
+        did,
+        "--badge",
+        "b",
+        "--criteria",
+        "c",
+        "--out",
+        str(out),
+    )
+    assert made.returncode == 0, made.stderr
+    entry = json.loads(out.read_text())["credentialStatus"][0]
+    fingerprint = did.removeprefix("did:key:")
+    assert entry["statusListCredential"] == (
+        f"https://node.guild.example/status/{fingerprint}/0/revocation"
+    )
+    assert musette(home, "revoke", str(out)).returncode == 0
+    lists = tmp_path / "list.json"
+    assert musette(home, "status-list", "export", "--out", str(lists)).returncode == 0
+    result = musette(tmp_path / "r", "verify", "--json", str(out), "--status-list", str(lists))
+    status = next(c for c in json.loads(result.stdout)["checks"] if c["name"] == "status")
+    assert status["status"] == "failed"
+    assert status["detail"].startswith("revoked")
