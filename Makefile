@@ -31,10 +31,11 @@ bench: $(STAMP)
 	$(BIN)/python bench/verify.py
 	$(BIN)/python bench/rdfc.py
 	$(BIN)/python bench/didkit_baseline.py
+	$(BIN)/python bench/statuslist.py
+	$(BIN)/python bench/ledger.py
 
 vectors: $(STAMP)
-	$(BIN)/python specs/vectors/credentials/generate.py
-	$(BIN)/python specs/vectors/transport/generate.py
+	for generator in specs/vectors/*/generate.py; do $(BIN)/python $$generator || exit 1; done
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
