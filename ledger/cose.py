@@ -133,7 +133,9 @@ class Sign1:
     @property
     def kid(self) -> bytes | None:
         """The key identifier, from whichever bucket holds it (ours: the protected one)."""
-        value = self.protected.get(HEADER_KID, self.unprotected.get(HEADER_KID))
+        value = self.protected.get(HEADER_KID)
+        if value is None:  # header values are never None: the label is absent
+            value = self.unprotected.get(HEADER_KID)
         return value if isinstance(value, bytes) else None
 
     def to_be_signed(self, external_aad: bytes = b"") -> bytes:
@@ -193,7 +195,12 @@ def decode_sign1(data: bytes, *, tagged: bool = True, allow_unprotected: bool = 
     ``allow_unprotected=True`` accepts a kid or content type in the unprotected header,
     which nothing signs, and warns: for reading others' examples, never for the ledger.
     """
-    reader = _Reader(bytes(data))
+    data = bytes(data)
+    if tagged:
+        common = _decode_common(data)
+        if common is not None:
+            return common
+    reader = _Reader(data)
     # RFC 9052 §2: the COSE_Sign1 tag, then a four-item array.
     major, argument = reader.head("COSE_Sign1")
     if tagged:
@@ -261,7 +268,10 @@ def verify_sign1(
     else:
         envelope = decode_sign1(message, tagged=tagged, allow_unprotected=allow_unprotected)
     try:
-        public_key.verify(envelope.to_be_signed(external_aad), envelope.signature)
+        public_key.verify(
+            _sig_structure(envelope.protected_bytes, external_aad, envelope.payload),
+            envelope.signature,
+        )
     except InvalidSignatureError as e:
         raise SignatureError(f"COSE_Sign1 signature does not verify: {e}") from e
     return envelope.payload
@@ -294,13 +304,18 @@ def _check_headers(protected: dict[int, HeaderValue], unprotected: dict[int, Hea
 
 
 def _sig_structure(protected_bytes: bytes, external_aad: bytes, payload: bytes) -> bytes:
-    # RFC 9052 §4.4 step 1–2: the array, in deterministic encoding (§9).
-    return (
-        _head(_ARRAY, 4)
-        + _encode_value(_SIG_CONTEXT)
-        + _encode_value(protected_bytes)
-        + _encode_value(bytes(external_aad))
-        + _encode_value(bytes(payload))
+    # RFC 9052 §4.4 step 1–2: the array, in deterministic encoding (§9):
+    # ["Signature1", protected, external_aad, payload], joined in one copy.
+    return b"".join(
+        (
+            _SIG1_PREFIX,
+            _bstr_head(len(protected_bytes)),
+            protected_bytes,
+            _bstr_head(len(external_aad)),
+            bytes(external_aad),
+            _bstr_head(len(payload)),
+            bytes(payload),
+        )
     )
 
 
@@ -311,14 +326,19 @@ def _encode_message(
     signature: bytes,
     tagged: bool,
 ) -> bytes:
-    body = (
-        _head(_ARRAY, 4)
-        + _encode_value(protected_bytes)
-        + _encode_map(unprotected)
-        + _encode_value(payload)
-        + _encode_value(signature)
+    body = b"".join(
+        (
+            _ARRAY4_HEAD,
+            _bstr_head(len(protected_bytes)),
+            protected_bytes,
+            _encode_map(unprotected) if unprotected else _EMPTY_MAP_BYTES,
+            _bstr_head(len(payload)),
+            payload,
+            _bstr_head(len(signature)),
+            signature,
+        )
     )
-    return _head(_TAG, COSE_SIGN1_TAG) + body if tagged else body
+    return _TAG18_HEAD + body if tagged else body
 
 
 # ---------------------------------------------------------------------------------------
@@ -350,6 +370,129 @@ def _encode_map(items: Mapping[int, HeaderValue]) -> bytes:
     # §4.2.1: keys sorted by the bytes of their encoding.
     pairs = sorted((_encode_value(label), _encode_value(value)) for label, value in items.items())
     return _head(_MAP, len(pairs)) + b"".join(key + value for key, value in pairs)
+
+
+def _bstr_head(length: int) -> bytes:
+    if length < 256:
+        return _BSTR_HEADS[length]
+    if length < 1 << 16:
+        return b"\x59" + length.to_bytes(2, "big")
+    return _head(_BSTR, length)
+
+
+_BSTR_HEADS: Final = tuple(_head(_BSTR, n) for n in range(256))
+_ARRAY4_HEAD: Final = _head(_ARRAY, 4)
+_TAG18_HEAD: Final = _head(_TAG, COSE_SIGN1_TAG)
+# RFC 9052 §4.4: the array head and the "Signature1" context, the same for every message.
+_SIG1_PREFIX: Final = _ARRAY4_HEAD + _encode_value(_SIG_CONTEXT)
+
+# ---------------------------------------------------------------------------------------
+# The common case, read in a few slices. Every message the ledger writes has this shape:
+#
+#   d2 84 | bstr(protected) | a0 | bstr(payload) | 58 40 <64 bytes>
+#
+# with protected = a2 01 27 04 bstr(kid) ({1: -8, 4: kid}) or a1 01 27 ({1: -8}). Bytes of
+# exactly that shape, with every length in its shortest head, are what the general reader
+# accepts for them, with the same result; anything else (including every malformed
+# message) returns None and goes through the general reader, which gives the reason.
+
+_TAGGED_ARRAY4: Final = _TAG18_HEAD + _ARRAY4_HEAD
+_EMPTY_MAP: Final = _MAP << 5
+_EMPTY_MAP_BYTES: Final = bytes([_EMPTY_MAP])
+_SIGNATURE_HEAD: Final = _head(_BSTR, ED25519_SIGNATURE_SIZE)
+_PROTECTED_ALG: Final = _encode_map({HEADER_ALG: ALG_EDDSA})
+_PROTECTED_ALG_KID_PREFIX: Final = (
+    _head(_MAP, 2)
+    + _encode_value(HEADER_ALG)
+    + _encode_value(ALG_EDDSA)
+    + _encode_value(HEADER_KID)
+)
+_EMPTY_HEADERS: Final[Mapping[int, HeaderValue]] = MappingProxyType({})
+
+
+def _bstr_span(data: bytes, pos: int) -> tuple[int, int] | None:
+    """(start, end) of the byte string whose shortest-form head is at ``pos``, or None."""
+    size = len(data)
+    if pos >= size:
+        return None
+    first = data[pos]
+    if 0x40 <= first <= 0x57:
+        start, length = pos + 1, first - 0x40
+    elif first == 0x58 and pos + 2 <= size:
+        start, length = pos + 2, data[pos + 1]
+        if length < 24:
+            return None
+    elif first == 0x59 and pos + 3 <= size:
+        start, length = pos + 3, int.from_bytes(data[pos + 1 : pos + 3], "big")
+        if length < 1 << 8:
+            return None
+    elif first == 0x5A and pos + 5 <= size:
+        start, length = pos + 5, int.from_bytes(data[pos + 1 : pos + 5], "big")
+        if length < 1 << 16:
+            return None
+    else:
+        return None
+    end = start + length
+    return (start, end) if end <= size else None
+
+
+def _decode_common(data: bytes) -> Sign1 | None:
+    """The tagged message of the common shape above, or None (see there)."""
+    size = len(data)
+    # The signature closes the message: 58 40 and 64 bytes.
+    if data[:2] != _TAGGED_ARRAY4 or data[-66:-64] != _SIGNATURE_HEAD:
+        return None
+    first = data[2] if size > 2 else 0
+    if 0x40 <= first <= 0x57:
+        start, end = 3, 3 + first - 0x40
+    elif first == 0x58 and size > 3 and data[3] >= 24:
+        start, end = 4, 4 + data[3]
+    else:
+        return None  # a protected header of 256 bytes or more is not of the common shape
+    if end >= size or data[end] != _EMPTY_MAP:
+        return None
+    protected_bytes = data[start:end]
+    protected = _common_protected(protected_bytes)
+    payload = _bstr_span(data, end + 1)
+    if protected is None or payload is None or payload[1] != size - 66:
+        return None
+    # Built without __post_init__: the shape above is its invariants, already checked.
+    message = object.__new__(Sign1)
+    object.__setattr__(message, "protected_bytes", protected_bytes)
+    object.__setattr__(message, "protected", protected)
+    object.__setattr__(message, "unprotected", _EMPTY_HEADERS)
+    object.__setattr__(message, "payload", data[payload[0] : payload[1]])
+    object.__setattr__(message, "signature", data[-64:])
+    return message
+
+
+def _common_protected(protected_bytes: bytes) -> Mapping[int, HeaderValue] | None:
+    """The header map of a protected header of the common shape, or None.
+
+    An author's messages all carry the same protected header: its read-only map is kept
+    and shared rather than rebuilt per message (at most 1024 headers of < 256 bytes).
+    """
+    known = _PROTECTED_SEEN.get(protected_bytes)
+    if known is not None:
+        return known
+    if protected_bytes == _PROTECTED_ALG:
+        protected: dict[int, HeaderValue] = {HEADER_ALG: ALG_EDDSA}
+    elif protected_bytes[:4] == _PROTECTED_ALG_KID_PREFIX:
+        kid = _bstr_span(protected_bytes, 4)
+        if kid is None or kid[1] != len(protected_bytes):
+            return None
+        protected = {HEADER_ALG: ALG_EDDSA, HEADER_KID: protected_bytes[kid[0] : kid[1]]}
+    else:
+        return None
+    result = MappingProxyType(protected)
+    if len(_PROTECTED_SEEN) >= _PROTECTED_SEEN_MAX:
+        _PROTECTED_SEEN.clear()
+    _PROTECTED_SEEN[protected_bytes] = result
+    return result
+
+
+_PROTECTED_SEEN: dict[bytes, Mapping[int, HeaderValue]] = {}
+_PROTECTED_SEEN_MAX: Final = 1024
 
 
 class _Reader:

@@ -8,7 +8,8 @@ duplicate keys, non-shortest heads, indefinite lengths), tags, and trailing byte
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, Final
 
 import cbor2
 
@@ -19,6 +20,13 @@ __all__ = ["MAX_OBJECT_BYTES", "decode", "encode"]
 #: The largest ledger object we read (an entry with an embedded edge statement is < 2 KiB;
 #: a trust snapshot may be larger).
 MAX_OBJECT_BYTES = 256 * 1024
+
+# Types whose canonical and plain cbor2 encodings are the same bytes (no floats: the
+# canonical encoder shortens them; no tags, sets or other semantic types).
+_PLAIN_SCALARS: Final = frozenset({str, bytes, int, bool, type(None)})
+# Key sequences (all text) already found to be in canonical order; bounded.
+_ORDERED_KEYS: set[tuple[str, ...]] = set()
+_ORDERED_KEYS_MAX: Final = 1024
 
 
 def encode(value: Any) -> bytes:
@@ -40,6 +48,17 @@ def decode(data: bytes, what: str = "object") -> Any:
         raise EncodingError(f"{what} is not valid CBOR: {e}") from e
     if isinstance(value, cbor2.CBORTag):
         raise EncodingError(f"{what} is a tagged CBOR item; ledger objects carry no tags")
+    # The check is "the canonical re-encoding is the input". For the values ledger objects
+    # hold (maps with text keys already in canonical order, lists, text, bytes, ints,
+    # bools, null) the canonical encoder writes exactly what the plain one writes, and the
+    # plain one is several times faster; anything else takes the full check below, which
+    # also gives the reason for a refusal.
+    if _plain_and_ordered(value):
+        try:
+            if cbor2.dumps(value) == data:
+                return value
+        except (cbor2.CBOREncodeError, TypeError, ValueError):
+            pass
     try:
         again = cbor2.dumps(value, canonical=True)
     except (cbor2.CBOREncodeError, TypeError, ValueError) as e:
@@ -48,3 +67,45 @@ def decode(data: bytes, what: str = "object") -> Any:
         # Also catches trailing bytes: cbor2 ignores them, the re-encoding does not have them.
         raise EncodingError(f"{what} is not in deterministic CBOR encoding (RFC 8949 §4.2.1)")
     return value
+
+
+def _plain_and_ordered(value: Any) -> bool:
+    """Whether ``value`` holds only plain types, and every map has text keys in the order
+    the canonical encoder sorts them (so that it would not reorder them). Iterative: a
+    deeply nested value costs no Python stack."""
+    if type(value) in _PLAIN_SCALARS:
+        return True
+    stack = [value]
+    children: Iterable[Any]
+    while stack:
+        item = stack.pop()
+        if type(item) is dict:
+            keys = tuple(item)
+            if keys not in _ORDERED_KEYS and not _keys_in_canonical_order(keys):
+                return False
+            children = item.values()
+        elif type(item) is list:
+            children = item
+        else:
+            return False
+        for child in children:
+            if type(child) not in _PLAIN_SCALARS:
+                stack.append(child)
+    return True
+
+
+def _keys_in_canonical_order(keys: tuple[Any, ...]) -> bool:
+    """Ask the canonical encoder itself whether it keeps this key order; remember it.
+
+    Only all-text key sequences are remembered: a tuple equal to one of those holds the
+    same strings (no other decoded type compares equal to a str), so a hit is exact.
+    """
+    if not all(type(key) is str for key in keys):
+        return False
+    probe = dict.fromkeys(keys)
+    if len(probe) != len(keys) or cbor2.dumps(probe, canonical=True) != cbor2.dumps(probe):
+        return False
+    if len(_ORDERED_KEYS) >= _ORDERED_KEYS_MAX:
+        _ORDERED_KEYS.clear()
+    _ORDERED_KEYS.add(keys)
+    return True

@@ -35,9 +35,10 @@ A checkpoint::
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import rfc8785
@@ -64,6 +65,19 @@ STATUS_KINDS: Final = ("revocation", "suspension", "unsuspension")
 ENTRY_KINDS: Final = ("acceptance", "withdrawal", *STATUS_KINDS, "flag", "trust-snapshot")
 MAX_TEXT: Final = 1000
 
+_ENTRY_KEYS: Final = frozenset({"v", "author", "seq", "prev", "time", "kind", "body"})
+_EDGE_KEYS: Final = frozenset(
+    {"v", "type", "issuer", "subject", "kind", "skill", "level", "credential", "time"}
+)
+_CHECKPOINT_KEYS: Final = frozenset({"v", "type", "author", "size", "root", "time"})
+_NO_KEYS: Final[frozenset[str]] = frozenset()
+_EDGE_BODY_KEYS: Final = frozenset({"edge"})
+_CREDENTIAL_KEYS: Final = frozenset({"credential"})
+_STATUS_KEYS: Final = frozenset({"credential", "list", "index"})
+_STATUS_OPTIONAL: Final = frozenset({"reason"})
+_FLAG_KEYS: Final = frozenset({"target", "reason"})
+_SNAPSHOT_KEYS: Final = frozenset({"scores"})
+
 
 def credential_digest(credential: Mapping[str, Any] | str) -> bytes:
     """SHA-256 of a credential as signed: RFC 8785 JCS of a JSON-LD credential (proof
@@ -78,6 +92,10 @@ def entry_hash(signed: bytes) -> bytes:
     return hashlib.sha256(signed).digest()
 
 
+# A feed's entries all name one author: decoding its did:key (base58) once, not once per
+# entry, is a large share of verifying a small entry. The key is a pure function of the
+# DID, and only valid did:keys (a few dozen characters) are cached; errors are not.
+@functools.lru_cache(maxsize=4096)
 def _author_key(did: str) -> Ed25519PublicKey:
     try:
         return Ed25519PublicKey.from_did(did)
@@ -92,10 +110,11 @@ def _open(signed: bytes, what: str, *, verify: bool = True) -> tuple[dict[str, A
     reads its own rows); ``musette ledger verify`` re-checks them with ``verify=True``.
     """
     envelope = cose.decode_sign1(signed)
-    if envelope.kid is None:
+    kid = envelope.kid
+    if kid is None:
         raise EncodingError(f"{what} has no kid naming its signer")
     try:
-        did = envelope.kid.decode("ascii")
+        did = kid.decode("ascii")
     except UnicodeDecodeError as e:
         raise EncodingError(f"{what} kid is not a DID") from e
     payload = cose.verify_sign1(envelope, _author_key(did)) if verify else envelope.payload
@@ -109,8 +128,14 @@ def _open(signed: bytes, what: str, *, verify: bool = True) -> tuple[dict[str, A
     return value, did
 
 
-def _seal(payload: dict[str, Any], key: KeyPair) -> bytes:
-    return cose.sign1(encoding.encode(payload), key, kid=key.did.encode("ascii"))
+def _seal(payload: dict[str, Any], key: KeyPair, did: str) -> bytes:
+    return cose.sign1(encoding.encode(payload), key, kid=did.encode("ascii"))
+
+
+@functools.lru_cache(maxsize=256)
+def _did_of(public: Ed25519PublicKey) -> str:
+    """``key.did``, which base58-encodes the key on every call: once per key here."""
+    return public.did
 
 
 def _field(value: Mapping[str, Any], name: str, kind: type | tuple[type, ...], what: str) -> Any:
@@ -137,8 +162,10 @@ def _text(value: Mapping[str, Any], name: str, what: str, *, optional: bool = Fa
 
 
 def _exact_keys(
-    value: Mapping[str, Any], required: set[str], optional: set[str], what: str
+    value: Mapping[str, Any], required: frozenset[str], optional: frozenset[str], what: str
 ) -> None:
+    if value.keys() == required:
+        return
     keys = set(value)
     if missing := required - keys:
         raise EncodingError(f"{what}: missing {sorted(missing)}")
@@ -168,14 +195,15 @@ class EdgeStatement:
         cls, credential: Mapping[str, Any] | str, claim: SkillClaim, key: KeyPair, *, time: int
     ) -> EdgeStatement:
         """Sign the edge of a credential the holder of ``key`` issued."""
-        if claim.issuer != key.did:
+        did = _did_of(key.public)
+        if claim.issuer != did:
             raise EncodingError("an edge statement is signed by the credential's issuer")
         if claim.subject is None or claim.kind not in ("skill", "badge", "endorsement"):
             raise EncodingError("only skills, badges and endorsements of a subject make edges")
         payload: dict[str, Any] = {
             "v": FORMAT_VERSION,
             "type": "edge",
-            "issuer": key.did,
+            "issuer": did,
             "subject": claim.subject,
             "kind": claim.kind,
             "skill": claim.name,
@@ -183,19 +211,14 @@ class EdgeStatement:
             "credential": credential_digest(credential),
             "time": time,
         }
-        return cls.from_bytes(_seal(payload, key))
+        return cls.from_bytes(_seal(payload, key, did))
 
     @classmethod
     def from_bytes(cls, signed: bytes) -> EdgeStatement:
         """Parse and verify (signature by ``issuer``); raises EncodingError/SignatureError."""
         value, signer = _open(signed, "edge statement")
         what = "edge statement"
-        _exact_keys(
-            value,
-            {"v", "type", "issuer", "subject", "kind", "skill", "level", "credential", "time"},
-            set(),
-            what,
-        )
+        _exact_keys(value, _EDGE_KEYS, _NO_KEYS, what)
         if value["type"] != "edge":
             raise EncodingError(f"{what}: type is {value['type']!r}")
         if value["issuer"] != signer:
@@ -228,10 +251,18 @@ class Entry:
     time: int
     kind: str
     body: Mapping[str, Any]
+    # Derived once, on first use: the entry hash, and (for an acceptance parsed with
+    # verification) the edge statement verified while parsing it. Not part of equality.
+    _hash: bytes | None = field(default=None, init=False, repr=False, compare=False)
+    _edge: EdgeStatement | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def hash(self) -> bytes:
-        return entry_hash(self.signed)
+        digest = self._hash
+        if digest is None:
+            digest = entry_hash(self.signed)
+            object.__setattr__(self, "_hash", digest)
+        return digest
 
     @classmethod
     def create(
@@ -244,16 +275,17 @@ class Entry:
         kind: str,
         body: Mapping[str, Any],
     ) -> Entry:
+        did = _did_of(key.public)
         payload = {
             "v": FORMAT_VERSION,
-            "author": key.did,
+            "author": did,
             "seq": seq,
             "prev": prev,
             "time": time,
             "kind": kind,
             "body": dict(body),
         }
-        return cls.from_bytes(_seal(payload, key))
+        return cls.from_bytes(_seal(payload, key, did))
 
     @classmethod
     def from_bytes(cls, signed: bytes, *, verify: bool = True) -> Entry:
@@ -265,67 +297,89 @@ class Entry:
         """
         value, signer = _open(signed, "entry", verify=verify)
         what = "entry"
-        _exact_keys(value, {"v", "author", "seq", "prev", "time", "kind", "body"}, set(), what)
+        _exact_keys(value, _ENTRY_KEYS, _NO_KEYS, what)
         if value["author"] != signer:
             raise SignatureError("entry is not signed by its author")
-        seq = _field(value, "seq", int, what)
+        # Each `type(...) is` test below is the common case of the `_field`/`_digest` call
+        # beside it, which decides (and words the refusal) for anything else.
+        seq = value["seq"]
+        if type(seq) is not int:
+            seq = _field(value, "seq", int, what)
         if seq < 0:
             raise EncodingError("entry: seq must not be negative")
         prev = value["prev"]
         if seq == 0 and prev is not None:
             raise EncodingError("entry: the first entry of a feed has no prev")
-        if seq > 0:
+        if seq > 0 and (type(prev) is not bytes or len(prev) != 32):
             prev = _digest(value, "prev", what)
         kind = value["kind"]
         if kind not in ENTRY_KINDS:
             raise EncodingError(f"entry: unknown kind {kind!r}")
-        body = _field(value, "body", dict, what)
-        if verify:
-            parse_body(kind, body, author=signer)
-        return cls(
-            signed=signed,
-            author=signer,
-            seq=seq,
-            prev=prev,
-            time=int(_field(value, "time", int, what)),
-            kind=kind,
-            body=body,
+        body = value["body"]
+        if type(body) is not dict:
+            body = _field(value, "body", dict, what)
+        edge = _parse_body(kind, body, author=signer) if verify else None
+        time = value["time"]
+        if type(time) is not int:
+            time = int(_field(value, "time", int, what))
+        entry = cls(
+            signed=signed, author=signer, seq=seq, prev=prev, time=time, kind=kind, body=body
         )
+        if edge is not None:
+            object.__setattr__(entry, "_edge", edge)
+        return entry
 
     def edge(self) -> EdgeStatement:
-        """The embedded edge statement of an acceptance."""
+        """The embedded edge statement of an acceptance (verified: when this entry was
+        parsed with verification, that is the statement it verified, not done twice)."""
+        if self._edge is not None:
+            return self._edge
         return EdgeStatement.from_bytes(bytes(self.body["edge"]))
 
 
 def parse_body(kind: str, body: Mapping[str, Any], *, author: str) -> None:
     """Check a body against its kind's schema, and the rules that the body alone decides
     (an acceptance by the edge's subject). Raises EncodingError or SignatureError."""
+    _parse_body(kind, body, author=author)
+
+
+def _parse_body(kind: str, body: Mapping[str, Any], *, author: str) -> EdgeStatement | None:
+    """:func:`parse_body`, returning the verified edge statement of an acceptance."""
     what = f"{kind} entry"
     if kind == "acceptance":
-        _exact_keys(body, {"edge"}, set(), what)
+        _exact_keys(body, _EDGE_BODY_KEYS, _NO_KEYS, what)
         edge = EdgeStatement.from_bytes(bytes(_field(body, "edge", bytes, what)))
         if edge.subject != author:
             raise SignatureError("an acceptance must be written by the edge's subject")
-    elif kind == "withdrawal":
-        _exact_keys(body, {"credential"}, set(), what)
+        return edge
+    if kind == "withdrawal":
+        _exact_keys(body, _CREDENTIAL_KEYS, _NO_KEYS, what)
         _digest(body, "credential", what)
     elif kind in STATUS_KINDS:
-        _exact_keys(body, {"credential", "list", "index"}, {"reason"}, what)
-        _digest(body, "credential", what)
-        _text(body, "list", what)
-        index = _field(body, "index", int, what)
+        _exact_keys(body, _STATUS_KEYS, _STATUS_OPTIONAL, what)
+        credential = body["credential"]
+        if type(credential) is not bytes or len(credential) != 32:
+            _digest(body, "credential", what)
+        listed = body["list"]
+        if type(listed) is not str or len(listed) > MAX_TEXT:
+            _text(body, "list", what)
+        index = body["index"]
+        if type(index) is not int:
+            index = _field(body, "index", int, what)
         if index < 0:
             raise EncodingError(f"{what}: index must not be negative")
-        _text(body, "reason", what, optional=True)
+        if "reason" in body:
+            _text(body, "reason", what)
     elif kind == "flag":
-        _exact_keys(body, {"target", "reason"}, set(), what)
+        _exact_keys(body, _FLAG_KEYS, _NO_KEYS, what)
         target = _field(body, "target", (str, bytes), what)
         if isinstance(target, bytes) and len(target) != 32:
             raise EncodingError(f"{what}: a credential target is a 32-byte digest")
         _text(body, "reason", what)
     elif kind == "trust-snapshot":
-        _exact_keys(body, {"scores"}, set(), what)
+        _exact_keys(body, _SNAPSHOT_KEYS, _NO_KEYS, what)
         _field(body, "scores", dict, what)
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,21 +394,22 @@ class Checkpoint:
 
     @classmethod
     def create(cls, key: KeyPair, *, size: int, root: bytes, time: int) -> Checkpoint:
+        did = _did_of(key.public)
         payload = {
             "v": FORMAT_VERSION,
             "type": "checkpoint",
-            "author": key.did,
+            "author": did,
             "size": size,
             "root": root,
             "time": time,
         }
-        return cls.from_bytes(_seal(payload, key))
+        return cls.from_bytes(_seal(payload, key, did))
 
     @classmethod
     def from_bytes(cls, signed: bytes, *, verify: bool = True) -> Checkpoint:
         value, signer = _open(signed, "checkpoint", verify=verify)
         what = "checkpoint"
-        _exact_keys(value, {"v", "type", "author", "size", "root", "time"}, set(), what)
+        _exact_keys(value, _CHECKPOINT_KEYS, _NO_KEYS, what)
         if value["type"] != "checkpoint" or value["author"] != signer:
             raise SignatureError("checkpoint is not signed by its author")
         size = _field(value, "size", int, what)

@@ -217,11 +217,11 @@ class CompactRange:
             raise ValueError("the tree is full (2**64 - 1 leaves)")
         # Each trailing 1 bit of the size is a perfect subtree as large as what we carry:
         # merge them, as a binary counter carries.
-        carry, size = leaf, self._size
+        carry, size, hashes = leaf, self._size, self._hashes
         while size & 1:
-            carry = node_hash(self._hashes.pop(), carry)
+            carry = _sha256(_NODE_PREFIX + hashes.pop() + carry).digest()  # node_hash, inlined
             size >>= 1
-        self._hashes.append(carry)
+        hashes.append(carry)
         self._size += 1
 
     def extend(self, leaves: Iterable[bytes]) -> None:

@@ -66,6 +66,61 @@ _SCHEMA_V1: Final = """
 """
 
 
+_INSERT_ENTRY: Final = "INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+_EntryRow = tuple[str, int, str, int, bytes, bytes, bytes, bytes | None]
+
+
+@dataclass(slots=True)
+class _FeedState:
+    """One feed during a write transaction: its head, its Merkle frontier, the
+    credentials it holds accepted, and those the ``accepted`` table holds so far."""
+
+    head: FeedHead
+    frontier: merkle.CompactRange
+    accepted: set[bytes]
+    accepted_saved: frozenset[bytes]
+
+
+class _Writes:
+    """Entry rows of a write transaction not yet sent to SQLite.
+
+    Rows go in one ``executemany`` per transaction (or before anything in the transaction
+    reads the entries table back) instead of one statement per entry; the ``accepted``
+    table gets each feed's net change, which is what the per-entry inserts and deletes
+    added up to (admission never accepts a credential the feed holds, nor withdraws one
+    it does not, so the set and the table move in step).
+    """
+
+    __slots__ = ("conn", "rows")
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.rows: list[_EntryRow] = []
+
+    def flush_entries(self) -> None:
+        """Send the queued entry rows (before the transaction reads ``entries`` back)."""
+        if self.rows:
+            self.conn.executemany(_INSERT_ENTRY, self.rows)
+            self.rows.clear()
+
+    def flush(self, feeds: Iterable[_FeedState]) -> None:
+        """Send the queued entry rows and the feeds' net changes to ``accepted``."""
+        self.flush_entries()
+        for feed in feeds:
+            if feed.accepted == feed.accepted_saved:
+                continue
+            author = feed.head.author
+            self.conn.executemany(
+                "DELETE FROM accepted WHERE author=? AND credential=?",
+                [(author, c) for c in feed.accepted_saved - feed.accepted],
+            )
+            self.conn.executemany(
+                "INSERT INTO accepted VALUES (?, ?)",
+                [(author, c) for c in feed.accepted - feed.accepted_saved],
+            )
+            feed.accepted_saved = frozenset(feed.accepted)
+
+
 @dataclass(slots=True)
 class IngestReport:
     """What an ingest did: entries stored, already known, refused (with reasons), forks."""
@@ -204,6 +259,19 @@ class LedgerStore:
         rows = self.db.conn.execute("SELECT credential FROM accepted WHERE author=?", (author,))
         return {bytes(r[0]) for r in rows}
 
+    def _feed_state(self, author: str) -> _FeedState:
+        row = self.db.conn.execute(
+            "SELECT size, last_hash, frontier FROM feeds WHERE author=?", (author,)
+        ).fetchone()
+        if row is None:
+            head = FeedHead(author=author, size=0, last_hash=None)
+            frontier = merkle.CompactRange()
+        else:
+            head = FeedHead(author=author, size=int(row[0]), last_hash=row[1])
+            frontier = merkle.CompactRange.from_bytes(bytes(row[2]))
+        accepted = self._accepted(author)
+        return _FeedState(head, frontier, accepted, frozenset(accepted))
+
     # -- writing ----------------------------------------------------------------------
 
     def append(
@@ -233,57 +301,48 @@ class LedgerStore:
         conn = self.db.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
-            head = self.head(key.did)
-            frontier = self._frontier(key.did)
-            accepted = self._accepted(key.did)
+            feed = self._feed_state(key.did)
+            writes = _Writes(conn)
             made: list[Entry] = []
             for kind, body in items:
+                head = feed.head
                 entry = Entry.create(
                     key, seq=head.size, prev=head.last_hash, time=stamp, kind=kind, body=body
                 )
-                admit(head, entry, accepted=accepted.__contains__)
-                self._store(entry, frontier, accepted)
-                head = FeedHead(author=key.did, size=head.size + 1, last_hash=entry.hash)
+                admit(head, entry, accepted=feed.accepted.__contains__)
+                self._store(entry, feed, writes)
                 made.append(entry)
+            frontier = feed.frontier
             checkpoint = Checkpoint.create(
                 key, size=frontier.size, root=frontier.root(), time=stamp
             )
-            self._save_feed(head, frontier, checkpoint.signed)
+            writes.flush([feed])
+            self._save_feed(feed.head, frontier, checkpoint.signed)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         return made
 
-    def _store(self, entry: Entry, frontier: merkle.CompactRange, accepted: set[bytes]) -> None:
-        leaf = merkle.leaf_hash(entry.signed)
+    @staticmethod
+    def _store(entry: Entry, feed: _FeedState, writes: _Writes) -> None:
+        """Queue an admitted entry's row and advance its feed (head, frontier, accepted)."""
+        signed = entry.signed
+        leaf = merkle.leaf_hash(signed)
         credential: bytes | None = None
         if entry.kind == "acceptance":
             credential = entry.edge().credential
-            accepted.add(credential)
-            self.db.conn.execute("INSERT INTO accepted VALUES (?, ?)", (entry.author, credential))
+            feed.accepted.add(credential)
         elif "credential" in entry.body:
             credential = bytes(entry.body["credential"])
             if entry.kind == "withdrawal":
-                accepted.discard(credential)
-                self.db.conn.execute(
-                    "DELETE FROM accepted WHERE author=? AND credential=?",
-                    (entry.author, credential),
-                )
-        self.db.conn.execute(
-            "INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                entry.author,
-                entry.seq,
-                entry.kind,
-                entry.time,
-                entry.signed,
-                leaf,
-                entry.hash,
-                credential,
-            ),
+                feed.accepted.discard(credential)
+        digest = entry.hash
+        writes.rows.append(
+            (entry.author, entry.seq, entry.kind, entry.time, signed, leaf, digest, credential)
         )
-        frontier.append(leaf)
+        feed.frontier.append(leaf)
+        feed.head = FeedHead(author=entry.author, size=entry.seq + 1, last_hash=digest)
 
     def _save_feed(
         self, head: FeedHead, frontier: merkle.CompactRange, checkpoint: bytes | None
@@ -312,7 +371,8 @@ class LedgerStore:
         conn.execute("BEGIN IMMEDIATE")
         try:
             blocked: set[str] = set()
-            heads: dict[str, tuple[FeedHead, merkle.CompactRange, set[bytes]]] = {}
+            feeds: dict[str, _FeedState] = {}
+            writes = _Writes(conn)
             for data in signed_entries:
                 try:
                     entry = Entry.from_bytes(bytes(data))
@@ -325,14 +385,12 @@ class LedgerStore:
                         f"entry {entry.seq} of {author}: an earlier entry was refused"
                     )
                     continue
-                if author not in heads:
-                    heads[author] = (
-                        self.head(author),
-                        self._frontier(author),
-                        self._accepted(author),
-                    )
-                head, frontier, accepted = heads[author]
+                feed = feeds.get(author)
+                if feed is None:
+                    feed = feeds[author] = self._feed_state(author)
+                head = feed.head
                 if entry.seq < head.size:
+                    writes.flush_entries()  # the entry held may be one of this batch
                     stored = self.db.conn.execute(
                         "SELECT data FROM entries WHERE author=? AND seq=?", (author, entry.seq)
                     ).fetchone()
@@ -345,17 +403,16 @@ class LedgerStore:
                     blocked.add(author)
                     continue
                 try:
-                    admit(head, entry, accepted=accepted.__contains__)
+                    admit(head, entry, accepted=feed.accepted.__contains__)
                 except LedgerError as e:
                     report.refused.append(str(e))
                     blocked.add(author)
                     continue
-                self._store(entry, frontier, accepted)
-                head = FeedHead(author=author, size=head.size + 1, last_hash=entry.hash)
-                heads[author] = (head, frontier, accepted)
+                self._store(entry, feed, writes)
                 report.stored += 1
-            for head, frontier, _ in heads.values():
-                self._save_feed(head, frontier, None)
+            writes.flush(feeds.values())
+            for feed in feeds.values():
+                self._save_feed(feed.head, feed.frontier, None)
             for data in checkpoints:
                 self._ingest_checkpoint(bytes(data), report)
             conn.execute("COMMIT")
