@@ -24,6 +24,8 @@ MAX_OBJECT_BYTES = 256 * 1024
 # Types whose canonical and plain cbor2 encodings are the same bytes (no floats: the
 # canonical encoder shortens them; no tags, sets or other semantic types).
 _PLAIN_SCALARS: Final = frozenset({str, bytes, int, bool, type(None)})
+_MIN_INT: Final = -(2**64)  # CBOR major types 0 and 1 carry a 64-bit argument
+_MAX_INT: Final = 2**64 - 1
 # Key sequences (all text) already found to be in canonical order; bounded.
 _ORDERED_KEYS: set[tuple[str, ...]] = set()
 _ORDERED_KEYS_MAX: Final = 1024
@@ -59,6 +61,7 @@ def decode(data: bytes, what: str = "object") -> Any:
                 return value
         except (cbor2.CBOREncodeError, TypeError, ValueError):
             pass
+    _check_profile(value, what)
     try:
         again = cbor2.dumps(value, canonical=True)
     except (cbor2.CBOREncodeError, TypeError, ValueError) as e:
@@ -89,9 +92,38 @@ def _plain_and_ordered(value: Any) -> bool:
         else:
             return False
         for child in children:
-            if type(child) not in _PLAIN_SCALARS:
+            kind = type(child)
+            if kind is int and not _MIN_INT <= child <= _MAX_INT:
+                return False  # a bignum (tag 2/3): the full check refuses it
+            if kind not in _PLAIN_SCALARS:
                 stack.append(child)
     return True
+
+
+def _check_profile(value: Any, what: str) -> None:
+    """Refuse what the ledger's CBOR profile excludes, at any depth: tags (decoded by
+    cbor2 as datetimes, bignums, decimals…), integers beyond 64 bits, non-text map keys,
+    NaN and infinities. Iterative."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is dict:
+            if not all(type(key) is str for key in item):
+                raise EncodingError(f"{what} has a map key that is not a text string")
+            stack.extend(item.values())
+        elif kind is list:
+            stack.extend(item)
+        elif kind is int:
+            if not _MIN_INT <= item <= _MAX_INT:
+                raise EncodingError(f"{what} has an integer beyond 64 bits (a CBOR bignum tag)")
+        elif kind is float:
+            if item != item or item in (float("inf"), float("-inf")):
+                raise EncodingError(f"{what} has a NaN or infinite float")
+        elif kind not in _PLAIN_SCALARS:
+            raise EncodingError(
+                f"{what} holds a {kind.__name__} (a CBOR tag); ledger objects carry no tags"
+            )
 
 
 def _keys_in_canonical_order(keys: tuple[Any, ...]) -> bool:

@@ -48,7 +48,7 @@ from credentials.keys import Ed25519PublicKey, KeyPair
 from credentials.models import SkillClaim, normalize_skill
 
 from . import cose, encoding
-from .errors import EncodingError, SignatureError
+from .errors import EncodingError, ForbiddenError, SignatureError
 
 __all__ = [
     "ENTRY_KINDS",
@@ -145,6 +145,14 @@ def _field(value: Mapping[str, Any], name: str, kind: type | tuple[type, ...], w
     return item
 
 
+def _uint(value: Mapping[str, Any], name: str, what: str) -> int:
+    """An unsigned integer field (a bool is not an integer here)."""
+    item = _field(value, name, int, what)
+    if item < 0:
+        raise EncodingError(f"{what}: {name!r} must not be negative")
+    return int(item)
+
+
 def _digest(value: Mapping[str, Any], name: str, what: str) -> bytes:
     item = _field(value, name, bytes, what)
     if len(item) != 32:
@@ -224,7 +232,9 @@ class EdgeStatement:
         if value["issuer"] != signer:
             raise SignatureError("edge statement is not signed by its issuer")
         level = value["level"]
-        if level is not None and (not isinstance(level, int) or not 1 <= level <= 8):
+        if level is not None and (
+            not isinstance(level, int) or isinstance(level, bool) or not 1 <= level <= 8
+        ):
             raise EncodingError(f"{what}: level must be 1-8 or null")
         if value["kind"] not in ("skill", "badge", "endorsement"):
             raise EncodingError(f"{what}: unknown kind {value['kind']!r}")
@@ -236,7 +246,7 @@ class EdgeStatement:
             skill=str(_text(value, "skill", what)),
             level=level,
             credential=_digest(value, "credential", what),
-            time=int(_field(value, "time", int, what)),
+            time=_uint(value, "time", what),
         )
 
 
@@ -292,8 +302,8 @@ class Entry:
         """Parse, verify the author's signature, and check the body's schema.
 
         Raises EncodingError or SignatureError. Admission (sequence, permissions) is the
-        feed's business: :mod:`ledger.feed`. ``verify=False`` skips the signatures, for
-        bytes verified when they were stored.
+        feed's business: :mod:`ledger.feed`. ``verify=False`` skips the signatures and the
+        body's schema check, for bytes verified in full when they were stored.
         """
         value, signer = _open(signed, "entry", verify=verify)
         what = "entry"
@@ -320,8 +330,8 @@ class Entry:
             body = _field(value, "body", dict, what)
         edge = _parse_body(kind, body, author=signer) if verify else None
         time = value["time"]
-        if type(time) is not int:
-            time = int(_field(value, "time", int, what))
+        if type(time) is not int or time < 0:
+            time = _uint(value, "time", what)
         entry = cls(
             signed=signed, author=signer, seq=seq, prev=prev, time=time, kind=kind, body=body
         )
@@ -350,7 +360,7 @@ def _parse_body(kind: str, body: Mapping[str, Any], *, author: str) -> EdgeState
         _exact_keys(body, _EDGE_BODY_KEYS, _NO_KEYS, what)
         edge = EdgeStatement.from_bytes(bytes(_field(body, "edge", bytes, what)))
         if edge.subject != author:
-            raise SignatureError("an acceptance must be written by the edge's subject")
+            raise ForbiddenError("an acceptance must be written by the edge's subject")
         return edge
     if kind == "withdrawal":
         _exact_keys(body, _CREDENTIAL_KEYS, _NO_KEYS, what)
@@ -375,6 +385,8 @@ def _parse_body(kind: str, body: Mapping[str, Any], *, author: str) -> EdgeState
         target = _field(body, "target", (str, bytes), what)
         if isinstance(target, bytes) and len(target) != 32:
             raise EncodingError(f"{what}: a credential target is a 32-byte digest")
+        if isinstance(target, str):
+            _text(body, "target", what)
         _text(body, "reason", what)
     elif kind == "trust-snapshot":
         _exact_keys(body, _SNAPSHOT_KEYS, _NO_KEYS, what)
@@ -410,15 +422,14 @@ class Checkpoint:
         value, signer = _open(signed, "checkpoint", verify=verify)
         what = "checkpoint"
         _exact_keys(value, _CHECKPOINT_KEYS, _NO_KEYS, what)
-        if value["type"] != "checkpoint" or value["author"] != signer:
+        if value["type"] != "checkpoint":
+            raise EncodingError(f"checkpoint: type is {value['type']!r}")
+        if value["author"] != signer:
             raise SignatureError("checkpoint is not signed by its author")
-        size = _field(value, "size", int, what)
-        if size < 0:
-            raise EncodingError("checkpoint: size must not be negative")
         return cls(
             signed=signed,
             author=signer,
-            size=size,
+            size=_uint(value, "size", what),
             root=_digest(value, "root", what),
-            time=int(_field(value, "time", int, what)),
+            time=_uint(value, "time", what),
         )

@@ -36,7 +36,14 @@ from credentials.keys import KeyPair
 
 from . import merkle
 from .entries import Checkpoint, Entry
-from .errors import EncodingError, LedgerError, ProofError, SignatureError, StoreError
+from .errors import (
+    EncodingError,
+    ForbiddenError,
+    LedgerError,
+    ProofError,
+    SignatureError,
+    StoreError,
+)
 from .feed import FeedHead, admit
 from .forks import ForkProof
 from .revocation import RevocationState
@@ -376,7 +383,7 @@ class LedgerStore:
             for data in signed_entries:
                 try:
                     entry = Entry.from_bytes(bytes(data))
-                except (EncodingError, SignatureError) as e:
+                except (EncodingError, SignatureError, ForbiddenError) as e:
                     report.refused.append(f"entry refused: {e}")
                     continue
                 author = entry.author
@@ -408,6 +415,9 @@ class LedgerStore:
                     report.refused.append(str(e))
                     blocked.add(author)
                     continue
+                if self._contradicts_checkpoint(entry, feed, writes, report):
+                    blocked.add(author)
+                    continue
                 self._store(entry, feed, writes)
                 report.stored += 1
             writes.flush(feeds.values())
@@ -420,6 +430,30 @@ class LedgerStore:
             conn.execute("ROLLBACK")
             raise
         return report
+
+    def _contradicts_checkpoint(
+        self, entry: Entry, feed: _FeedState, writes: _Writes, report: IngestReport
+    ) -> bool:
+        """Admission rule 5: an entry that completes a feed to the size of the author's
+        checkpoint we hold must give that checkpoint's root. If it does not, the author
+        signed two histories: the entry is refused and the fork proof recorded."""
+        held = self.checkpoint(entry.author)
+        if held is None or held.size != entry.seq + 1:
+            return False
+        frontier = feed.frontier.copy()
+        frontier.append(merkle.leaf_hash(entry.signed))
+        if frontier.root() == held.root:
+            return False
+        writes.flush_entries()
+        history = [*self.signed_entries(entry.author, 0, entry.seq), entry.signed]
+        proof = ForkProof.against_entries(held.signed, history)
+        self._record_fork(proof)
+        report.forks.append(proof)
+        report.refused.append(
+            f"entry {entry.seq} of {entry.author}: the feed it completes contradicts the "
+            "author's signed checkpoint (fork recorded)"
+        )
+        return True
 
     def _ingest_checkpoint(self, data: bytes, report: IngestReport) -> None:
         try:
@@ -444,9 +478,12 @@ class LedgerStore:
                 report.forks.append(proof)
                 return
         if held is None or checkpoint.size >= held.size:
+            # A checkpoint may come before its feed's entries: keep it (an empty feed row),
+            # so that entries arriving later are checked against it (admission rule 5).
             self.db.conn.execute(
-                "UPDATE feeds SET checkpoint=? WHERE author=?",
-                (checkpoint.signed, checkpoint.author),
+                "INSERT INTO feeds VALUES (?, 0, NULL, ?, ?) ON CONFLICT(author) DO UPDATE SET "
+                "checkpoint=excluded.checkpoint",
+                (checkpoint.author, merkle.CompactRange().to_bytes(), checkpoint.signed),
             )
 
     def _record_fork(self, proof: ForkProof) -> None:
@@ -537,6 +574,10 @@ class LedgerStore:
     def consistency(self, author: str, old_size: int) -> list[bytes]:
         """A consistency proof from ``old_size`` to the feed's current size."""
         leaves = self.leaf_hashes(author)
-        if not 0 <= old_size <= len(leaves):
-            raise ProofError(f"feed of {author} has {len(leaves)} entries, not {old_size}")
+        if not 0 < old_size <= len(leaves):
+            # RFC 9162 §2.1.4: there is no consistency proof from the empty tree.
+            raise ProofError(
+                f"no consistency proof from size {old_size}: the feed of {author} has "
+                f"{len(leaves)} entries and proofs start from size 1"
+            )
         return merkle.consistency_proof(leaves, old_size)

@@ -20,7 +20,6 @@ from ledger.errors import (
     ForkError,
     LedgerError,
     SequenceError,
-    SignatureError,
     StoreError,
 )
 from ledger.feed import FeedHead, admit
@@ -74,7 +73,7 @@ def test_entry_round_trip_and_edge_statement() -> None:
 
 
 def test_acceptance_must_be_written_by_the_edge_subject() -> None:
-    with pytest.raises(SignatureError, match="subject"):
+    with pytest.raises(ForbiddenError, match="subject"):
         Entry.create(
             OTHER, seq=0, prev=None, time=T, kind="acceptance", body={"edge": _edge().signed}
         )
@@ -401,3 +400,44 @@ def test_allocate_index_never_reuses(store: LedgerStore) -> None:
     assert seen == set(range(64))
     with pytest.raises(StoreError, match="full"):
         store.allocate_index("urn:l", 64, "urn:c:x")
+
+
+def test_entries_contradicting_a_held_checkpoint_are_refused(tmp_path: Path) -> None:
+    with LedgerStore(tmp_path / "a.db") as a, LedgerStore(tmp_path / "b.db") as b:
+        made = a.append_many(ISSUER, [("revocation", _status_body(ISSUER, i)) for i in range(2)])
+        honest = a.checkpoint(ISSUER.did)
+        assert honest is not None
+        # b first learns the checkpoint alone (no entries yet): it is kept
+        first = b.ingest([], [honest.signed])
+        assert (first.stored, first.refused, first.forks) == (0, [], [])
+        assert b.checkpoint(ISSUER.did) == honest
+        # the author then shows b another history of the same size
+        other = Entry.create(
+            ISSUER,
+            seq=1,
+            prev=made[0].hash,
+            time=T,
+            kind="flag",
+            body={"target": OTHER.did, "reason": "x"},
+        )
+        report = b.ingest([made[0].signed, other.signed])
+        assert report.stored == 1
+        assert len(report.refused) == 1
+        assert [f.variant for f in report.forks] == ["entries"]
+        assert b.head(ISSUER.did).size == 1
+        # the honest history is still admitted
+        assert b.ingest([made[1].signed]).stored == 1
+        assert b.verify_all() == (2, None)
+
+
+def test_store_consistency_proofs(store: LedgerStore) -> None:
+    from ledger import merkle
+    from ledger.errors import ProofError
+
+    store.append_many(ISSUER, [("revocation", _status_body(ISSUER, i)) for i in range(5)])
+    old_root = merkle.root(store.leaf_hashes(ISSUER.did, 3))
+    proof = store.consistency(ISSUER.did, 3)
+    merkle.verify_consistency(3, 5, old_root, store.root(ISSUER.did), proof)
+    for size in (0, 6):
+        with pytest.raises(ProofError):
+            store.consistency(ISSUER.did, size)

@@ -438,7 +438,7 @@ def build() -> tuple[list[Vector], dict[str, Any]]:
         "The stranger publishes the worker's edge statement as its own acceptance: both "
         "signatures verify, but an acceptance is the edge's subject's to write "
         "(specs/ledger.md §3 step 2, refused while parsing the body).",
-        _error("SignatureError", "parse"),
+        _error("ForbiddenError", "parse"),
         impostor,
         STRANGER,
     )
