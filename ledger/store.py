@@ -22,9 +22,11 @@ open, a newer one refused):
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time as _time
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from random import SystemRandom
@@ -75,6 +77,30 @@ _SCHEMA_V1: Final = """
 
 _INSERT_ENTRY: Final = "INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 _EntryRow = tuple[str, int, str, int, bytes, bytes, bytes, bytes | None]
+
+
+_PARALLEL_FROM: Final = 32  # below this many entries, a thread pool costs more than it saves
+_pool: ThreadPoolExecutor | None = None
+
+
+def _parse_one(data: bytes) -> Entry | LedgerError:
+    try:
+        return Entry.from_bytes(bytes(data))
+    except (EncodingError, SignatureError, ForbiddenError) as e:
+        return e
+
+
+def _parse_all(signed_entries: Iterable[bytes]) -> Iterable[Entry | LedgerError]:
+    """Parse and verify entries, in order. Verification is independent per entry and
+    PyNaCl releases the GIL inside libsodium, so a large batch is verified on every core;
+    admission, which depends on order, stays sequential in the caller."""
+    global _pool
+    batch = list(signed_entries)
+    if len(batch) < _PARALLEL_FROM or (os.cpu_count() or 1) < 2:
+        return map(_parse_one, batch)
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 2))
+    return _pool.map(_parse_one, batch, chunksize=64)
 
 
 @dataclass(slots=True)
@@ -380,12 +406,11 @@ class LedgerStore:
             blocked: set[str] = set()
             feeds: dict[str, _FeedState] = {}
             writes = _Writes(conn)
-            for data in signed_entries:
-                try:
-                    entry = Entry.from_bytes(bytes(data))
-                except (EncodingError, SignatureError, ForbiddenError) as e:
-                    report.refused.append(f"entry refused: {e}")
+            for parsed in _parse_all(signed_entries):
+                if isinstance(parsed, LedgerError):
+                    report.refused.append(f"entry refused: {parsed}")
                     continue
+                entry = parsed
                 author = entry.author
                 if author in blocked:
                     report.refused.append(
