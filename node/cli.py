@@ -12,6 +12,7 @@ import contextlib
 import shutil
 import sys
 import traceback
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
@@ -28,7 +29,6 @@ from credentials.verifier import Verifier
 from ledger.errors import LedgerError
 from ledger.store import LedgerStore
 from wallet.errors import WalletError
-from wallet.identities import IdentityStore
 
 from . import ledger_cli  # noqa: F401  (registers the ledger commands)
 from .common import (
@@ -45,6 +45,7 @@ from .common import (
     home_path,
     read_source,
 )
+from .home import Home
 from .issuing import issue_from_home
 from .output import describe_claim, emit_json, print_report, stderr, stdout
 from .status import StatusSources, stapled_lists
@@ -57,7 +58,11 @@ EdgeOutOpt = Annotated[
     typer.Option("--edge-out", help="Write the signed edge statement for the subject here."),
 ]
 
-id_app = typer.Typer(help="Identities (did:key) held in this home.", no_args_is_help=True)
+id_app = typer.Typer(help="Identities (another name for 'persona').", no_args_is_help=True)
+persona_app = typer.Typer(help="Personas: one did:key identity each.", no_args_is_help=True)
+wallet_app = typer.Typer(help="The wallet: keystore and credentials.", no_args_is_help=True)
+app.add_typer(persona_app, name="persona")
+app.add_typer(wallet_app, name="wallet")
 issue_app = typer.Typer(help="Issue a credential to someone.", no_args_is_help=True)
 qr_app = typer.Typer(help="QR payloads (MUS1:) for offline transport.", no_args_is_help=True)
 app.add_typer(id_app, name="id")
@@ -92,24 +97,16 @@ def _write_output(document: dict[str, Any] | str, out: Path | None, as_json: boo
 # -- identities ---------------------------------------------------------------------------
 
 
-@id_app.command("new")
-def id_new(
-    name: Annotated[str | None, typer.Option("--name", help="A name for this identity.")] = None,
-    home: HomeOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Create a new did:key identity in the home (the first becomes the default)."""
-    identity = IdentityStore(home_path(home)).create(name)
+def _persona_new(name: str | None, home: Path | None, as_json: bool) -> None:
+    identity = Home(home_path(home)).identities.create(name)
     if as_json:
         emit_json({"did": identity.did, "name": identity.name})
     else:
         stdout.print(f"{identity.did}  ({identity.name})")
 
 
-@id_app.command("list")
-def id_list(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
-    """List the identities of the home."""
-    store = IdentityStore(home_path(home))
+def _persona_list(home: Path | None, as_json: bool) -> None:
+    store = Home(home_path(home)).identities
     default = store.default()
     identities = store.list()
     if as_json:
@@ -117,6 +114,48 @@ def id_list(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
         return
     for i in identities:
         stdout.print(f"{'*' if i == default else ' '} {i.name:<16} {i.did}")
+
+
+NameOpt = Annotated[str | None, typer.Option("--name", help="A name for this persona.")]
+
+
+@persona_app.command("new")
+def persona_new(name: NameOpt = None, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Create a persona: its own did:key, so employers cannot link your personas.
+
+    The first persona of a home is its default. Creating the first one initialises the
+    wallet (the keystore, sealed under your passphrase)."""
+    _persona_new(name, home, as_json)
+
+
+@persona_app.command("list")
+def persona_list(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """List the personas of the home (no passphrase needed)."""
+    _persona_list(home, as_json)
+
+
+@id_app.command("new")
+def id_new(name: NameOpt = None, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Another name for 'musette persona new'."""
+    _persona_new(name, home, as_json)
+
+
+@id_app.command("list")
+def id_list(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Another name for 'musette persona list'."""
+    _persona_list(home, as_json)
+
+
+@wallet_app.command("init")
+def wallet_init(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Create the home's encrypted keystore (or migrate an older home's plaintext keys)."""
+    store = Home(home_path(home)).identities
+    existed = store.keystore.exists()
+    store.unlock_or_create()
+    if as_json:
+        emit_json({"keystore": str(store.keystore.path), "created": not existed})
+    else:
+        stdout.print(f"keystore {'opened' if existed else 'created'}: {store.keystore.path}")
 
 
 # -- issuing ------------------------------------------------------------------------------
@@ -133,7 +172,7 @@ def _sign_and_write(
 ) -> None:
     no_status, edge_out = extra
     signed = issue_from_home(
-        home_path(home),
+        Home(home_path(home)),
         build,
         as_=as_,
         fmt=_format(fmt),
@@ -259,7 +298,7 @@ def present_cmd(
         credentials.append(
             parsed.token if parsed.token is not None else dict(parsed.document or {})
         )
-    key = IdentityStore(home_path(home)).key(as_)
+    key = Home(home_path(home)).identities.key(as_)
     vp = present(credentials, key, challenge=challenge, domain=domain, fmt=_format(fmt))
     _write_output(vp, out, as_json)
 
@@ -376,9 +415,16 @@ def demo_cmd(
 # -- entry point --------------------------------------------------------------------------
 
 
+def _one_line_warning(
+    message: Warning | str, category: type[Warning], *_: object, **__: object
+) -> None:
+    stderr.print(f"musette: warning: {escape(str(message))}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and exit with its own status; errors are one line, never a traceback."""
     args = sys.argv[1:] if argv is None else argv
+    warnings.showwarning = _one_line_warning
     try:
         app(args=args, prog_name="musette", standalone_mode=False)
         code = EXIT_OK

@@ -56,7 +56,12 @@ def _recruiter_checks(presentation: dict[str, Any]) -> Verifier:
 
 def _story(base: Path) -> bool:
     ok = True
-    homes = {who: Home(base / who) for who in ("guild", "amira", "bastien", "chloe")}
+    # Throwaway homes: each keystore is sealed under a fixed demo passphrase, with the
+    # real KDF (Argon2id, moderate), so the demo shows the cost users pay.
+    homes = {
+        who: Home(base / who, passphrase=lambda: "demo passphrase, not a secret")
+        for who in ("guild", "amira", "bastien", "chloe")
+    }
     ids = {who: home.identities.create("main") for who, home in homes.items()}
     worker = ids["chloe"].did
     stdout.print(Rule("Musette — act one: skills issued by peers, verified offline"))
@@ -64,7 +69,7 @@ def _story(base: Path) -> bool:
         stdout.print(f"  {who:<8} {identity.did}")
 
     def issued(who: str, model: Callable[[str], Any], fmt: Format = "rdfc") -> Any:
-        return issue_from_home(homes[who].path, model, as_=None, fmt=fmt)
+        return issue_from_home(homes[who], model, as_=None, fmt=fmt)
 
     stdout.print(Rule("Issuing (each credential gets a random index on its issuer's status list)"))
     badge = issued(

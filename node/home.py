@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from ledger.store import LedgerStore
 from wallet.errors import HomeError
 from wallet.identities import IdentityStore
+
+from .passphrase import passphrase_source
 
 __all__ = ["CONFIG_VERSION", "Home", "resolve_home"]
 
@@ -27,9 +31,12 @@ def resolve_home(explicit: Path | str | None) -> Path:
 class Home:
     path: Path
 
-    @property
+    passphrase: Callable[[], str] | None = None
+
+    @cached_property
     def identities(self) -> IdentityStore:
-        return IdentityStore(self.path)
+        """The home's personas; the keystore unlocks at most once per Home."""
+        return IdentityStore(self.path, self.passphrase or passphrase_source(self.path))
 
     def config(self) -> dict[str, Any]:
         """The home's settings (``config.json``; absent means defaults)."""

@@ -23,7 +23,7 @@ _MAX_LISTS = 1000
 
 
 def issue_from_home(
-    home: Path,
+    place: Home,
     model: Any,
     *,
     as_: str | None,
@@ -31,9 +31,8 @@ def issue_from_home(
     with_status: bool = True,
     edge_out: Path | None = None,
 ) -> dict[str, Any] | str:
-    """Build ``model`` (a credentials.models class taking ``issuer``) as the home's
+    """Build ``model`` (a credentials.models class taking ``issuer``) as ``place``'s
     identity ``as_``, give it a status entry, sign it, and write its edge statement."""
-    place = Home(home)
     key = place.identities.key(as_)
     document = model(key.did).to_jsonld(model=data_model_for(fmt))
     if with_status and fmt not in _NO_STATUS_FORMATS:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+# Every test home is sealed with the test-only KDF profile (named so, and warning when
+# used) and a fixed passphrase; subprocesses running the CLI inherit both.
+os.environ.setdefault("MUSETTE_KDF", "insecure-test")
+os.environ.setdefault("MUSETTE_PASSPHRASE", "correct horse battery staple")
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_VECTORS = ROOT.parent / "shared" / "vectors"

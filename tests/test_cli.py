@@ -68,8 +68,9 @@ def test_id_new_prints_a_did_and_the_first_is_default(homes: dict[str, Any]) -> 
     listing = json.loads(musette(homes["peer"], "id", "list", "--json").stdout)
     assert listing == [{"name": "amira", "did": homes["peer_did"], "default": True}]
     assert homes["peer_did"].startswith("did:key:z6Mk")
-    key_file = homes["peer"] / "keys" / "amira.key"
-    assert key_file.stat().st_mode & 0o777 == 0o600
+    keystore = homes["peer"] / "keystore.json"
+    assert keystore.stat().st_mode & 0o777 == 0o600
+    assert not (homes["peer"] / "keys").exists()
 
 
 def test_issued_attestation_verifies(homes: dict[str, Any]) -> None:
@@ -266,7 +267,7 @@ def test_signing_without_an_identity_is_a_clear_error(tmp_path: Path) -> None:
         tmp_path / "empty", "issue", "endorse", "--subject", "did:key:z6Mk", "--comment", "c"
     )
     assert result.returncode == 2
-    assert "musette id new" in result.stderr
+    assert "musette persona new" in result.stderr
 
 
 def test_debug_shows_the_traceback_on_error(tmp_path: Path) -> None:
