@@ -28,7 +28,7 @@ from credentials.models import CommunityBadge, Endorsement, SkillAttestation
 from credentials.verifier import Verifier
 from ledger.errors import LedgerError
 from ledger.store import LedgerStore
-from wallet.errors import WalletError
+from wallet.errors import UnverifiedCredentialError, WalletError
 
 from . import ledger_cli  # noqa: F401  (registers the ledger commands)
 from .common import (
@@ -49,6 +49,7 @@ from .home import Home
 from .issuing import issue_from_home
 from .output import describe_claim, emit_json, print_report, stderr, stdout
 from .status import StatusSources, stapled_lists
+from .wallet_cli import wallet_app
 
 NoStatusOpt = Annotated[
     bool, typer.Option("--no-status", help="Issue without a status entry (cannot be revoked).")
@@ -60,9 +61,7 @@ EdgeOutOpt = Annotated[
 
 id_app = typer.Typer(help="Identities (another name for 'persona').", no_args_is_help=True)
 persona_app = typer.Typer(help="Personas: one did:key identity each.", no_args_is_help=True)
-wallet_app = typer.Typer(help="The wallet: keystore and credentials.", no_args_is_help=True)
 app.add_typer(persona_app, name="persona")
-app.add_typer(wallet_app, name="wallet")
 issue_app = typer.Typer(help="Issue a credential to someone.", no_args_is_help=True)
 qr_app = typer.Typer(help="QR payloads (MUS1:) for offline transport.", no_args_is_help=True)
 app.add_typer(id_app, name="id")
@@ -429,6 +428,10 @@ def main(argv: list[str] | None = None) -> int:
         app(args=args, prog_name="musette", standalone_mode=False)
         code = EXIT_OK
     except Failed:
+        code = EXIT_FAILED
+    except UnverifiedCredentialError as e:
+        # a recognised document that failed a check, refused on import: status 1
+        _error(str(e), "--debug" in args)
         code = EXIT_FAILED
     except (CredentialError, WalletError, LedgerError, typer.BadParameter) as e:
         # Credential errors reaching here are about the input (a bad file, an unknown
