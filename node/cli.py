@@ -48,6 +48,7 @@ from .common import (
 from .home import Home
 from .issuing import issue_from_home
 from .output import describe_claim, emit_json, print_report, stderr, stdout
+from .presenting import choose_credentials, held_status_lists, presenting_persona
 from .status import StatusSources, stapled_lists
 from .wallet_cli import wallet_app
 
@@ -281,24 +282,45 @@ def issue_endorse(
 
 @app.command("present")
 def present_cmd(
-    files: Annotated[list[str], typer.Argument(help="Credential files to present.")],
     challenge: Annotated[str, typer.Option(help="The verifier's challenge (nonce).")],
     domain: Annotated[str, typer.Option(help="The verifier's domain.")],
+    files: Annotated[
+        list[str] | None, typer.Argument(help="Credential files to present (optional).")
+    ] = None,
+    credential: Annotated[
+        list[str] | None, typer.Option("--credential", help="Wallet credential id (repeatable).")
+    ] = None,
+    skill: Annotated[
+        str | None, typer.Option(help="Present every wallet credential of this skill.")
+    ] = None,
+    status_list: Annotated[
+        list[Path] | None,
+        typer.Option("--status-list", help="Also staple this status list file (repeatable)."),
+    ] = None,
+    qr: Annotated[bool, typer.Option("--qr", help="Print a MUS1: QR payload instead.")] = False,
     fmt: FormatOpt = "rdfc",
     out: OutOpt = None,
     as_: AsOpt = None,
     home: HomeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Sign a presentation of your credentials for a verifier's challenge and domain."""
-    credentials: list[dict[str, Any] | str] = []
-    for source in files:
-        parsed = parse_input(read_source(source))
-        credentials.append(
-            parsed.token if parsed.token is not None else dict(parsed.document or {})
-        )
-    key = Home(home_path(home)).identities.key(as_)
-    vp = present(credentials, key, challenge=challenge, domain=domain, fmt=_format(fmt))
+    """Sign a presentation of your credentials for a verifier's challenge and domain,
+    stapling the issuers' latest status lists your wallet holds."""
+    place = Home(home_path(home))
+    chosen = choose_credentials(place, files or [], credential or [], skill)
+    lists = [_status_list_file(path) for path in status_list or []]
+    lists += held_status_lists(place, [document for _, document in chosen])
+    persona = as_ or presenting_persona(place, chosen)
+    key = place.identities.key(persona)
+    documents: list[dict[str, Any] | str] = [document for _, document in chosen]
+    vp = present([*documents, *lists], key, challenge=challenge, domain=domain, fmt=_format(fmt))
+    if qr:
+        payload = transport.encode_payload(vp)
+        if as_json:
+            emit_json({"payload": payload, "qr_version": transport.qr_version(payload)})
+        else:
+            sys.stdout.write(payload + "\n")
+        return
     _write_output(vp, out, as_json)
 
 

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from credentials.errors import InputError
+from credentials.inputs import parse_input
 from ledger.entries import credential_digest
 from wallet.errors import StateError
 from wallet.store import STATES, CredentialStore, StoredCredential
@@ -23,6 +24,7 @@ from wallet.store import STATES, CredentialStore, StoredCredential
 from .common import HomeOpt, JsonOpt, app, home_path, read_source
 from .home import Home
 from .output import emit_json, stdout
+from .status import STATUS_LIST_TYPE
 
 __all__ = ["wallet_app"]
 
@@ -52,16 +54,25 @@ def wallet_import(
     home: HomeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Verify a received credential and hold it, pending your consent."""
+    """Verify a received credential and hold it, pending your consent (an issuer's status
+    list is kept instead, to staple to your presentations)."""
     place = Home(home_path(home))
     try:
         edge_bytes = edge.read_bytes() if edge is not None else None
     except OSError as e:
         raise InputError(f"cannot read {edge}: {e.strerror}") from e
+    text = read_source(source)
+    parsed = parse_input(text)
+    if parsed.document is not None and STATUS_LIST_TYPE in parsed.document.get("type", []):
+        with CredentialStore.in_home(place.path) as store:
+            list_id = store.add_status_list(parsed.document)
+        if as_json:
+            emit_json({"status_list": list_id})
+        else:
+            stdout.print(f"status list kept, to staple to your presentations: {list_id}")
+        return
     with CredentialStore.in_home(place.path) as store:
-        item = store.import_credential(
-            read_source(source), personas=_personas(place), edge=edge_bytes
-        )
+        item = store.import_credential(text, personas=_personas(place), edge=edge_bytes)
     if as_json:
         emit_json(item.to_json())
     else:

@@ -116,3 +116,71 @@ def test_imports_that_are_refused(world: dict[str, Any]) -> None:
         musette(worker, "wallet", "list", "--state", "pending", "--json").stdout
     )
     assert no_edge_id
+
+
+def test_present_from_the_wallet_with_stapled_status(tmp_path: Path) -> None:
+    issuer, worker = tmp_path / "issuer", tmp_path / "worker"
+    musette(issuer, "persona", "new")
+    did = json.loads(musette(worker, "persona", "new", "--json").stdout)["did"]
+    ids = {}
+    for skill in ("Welding", "Brazing"):
+        out = tmp_path / f"{skill}.json"
+        musette(issuer, "issue", "skill", "--subject", did, "--skill", skill, "--out", str(out))
+        ids[skill] = json.loads(musette(worker, "wallet", "import", str(out), "--json").stdout)[
+            "id"
+        ]
+    assert musette(issuer, "revoke", str(tmp_path / "Brazing.json")).returncode == 0
+    for purpose in ("revocation", "suspension"):
+        lst = tmp_path / f"{purpose}.json"
+        musette(issuer, "status-list", "export", "--purpose", purpose, "--out", str(lst))
+        kept = musette(worker, "wallet", "import", str(lst), "--json")
+        assert kept.returncode == 0, kept.stderr
+        assert "status_list" in json.loads(kept.stdout)
+    vp = tmp_path / "vp.json"
+    made = musette(
+        worker,
+        "present",
+        "--skill",
+        "  welding",
+        "--credential",
+        ids["Brazing"][:6],
+        "--challenge",
+        "n",
+        "--domain",
+        "d",
+        "--out",
+        str(vp),
+    )
+    assert made.returncode == 0, made.stderr
+    inner = json.loads(vp.read_text())["verifiableCredential"]
+    assert sum("BitstringStatusListCredential" in c["type"] for c in inner) == 2
+    report = musette(
+        tmp_path / "recruiter", "verify", "--json", str(vp), "--challenge", "n", "--domain", "d"
+    )
+    assert report.returncode == 1
+    result = json.loads(report.stdout)
+    statuses = [
+        next(c for c in r["checks"] if c["name"] == "status") for r in result["credentials"][:2]
+    ]
+    # --credential first (Brazing, revoked), then the --skill match (Welding)
+    assert [s["status"] for s in statuses] == ["failed", "passed"]
+    assert statuses[0]["detail"].startswith("revoked")
+    assert next(c for c in result["checks"] if c["name"] == "subject-binding")["status"] == "passed"
+    qr = musette(
+        worker,
+        "present",
+        "--credential",
+        ids["Welding"],
+        "--challenge",
+        "n",
+        "--domain",
+        "d",
+        "--qr",
+        "--json",
+    )
+    assert qr.returncode == 0, qr.stderr
+    assert json.loads(qr.stdout)["payload"].startswith("MUS1:")
+    missing = musette(
+        worker, "present", "--credential", "ffffffff", "--challenge", "n", "--domain", "d"
+    )
+    assert missing.returncode == 2

@@ -78,7 +78,7 @@ __all__ = [
 ]
 
 FILENAME: Final = "wallet.db"
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 ID_LENGTH: Final = 8  # hex characters of the digest; lengthened only on a collision
 
 State = Literal["pending", "accepted", "refused", "withdrawn"]
@@ -91,6 +91,9 @@ _TRANSITIONS: Final[Mapping[str, frozenset[str]]] = {
     "accepted": frozenset({"withdrawn"}),
     "withdrawn": frozenset({"accepted"}),
 }
+
+_SCHEMA_V2: Final = """CREATE TABLE IF NOT EXISTS status_lists (
+    id TEXT PRIMARY KEY, issuer TEXT NOT NULL, valid_from TEXT NOT NULL, raw TEXT NOT NULL)"""
 
 _SCHEMA_V1: Final = """
     CREATE TABLE IF NOT EXISTS credentials (
@@ -347,6 +350,9 @@ class CredentialStore:
                 for statement in _SCHEMA_V1.split(";"):
                     if statement.strip():
                         conn.execute(statement)
+            if version < 2:
+                # v2: the issuers' status list credentials the holder staples to presentations
+                conn.execute(_SCHEMA_V2)
             conn.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
             )
@@ -354,6 +360,53 @@ class CredentialStore:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+
+    # -- status lists, for stapling ------------------------------------------------------
+
+    def add_status_list(
+        self, document: Mapping[str, Any], *, verifier: Verifier | None = None
+    ) -> str:
+        """Keep an issuer's status list credential (verified first), replacing an older one
+        of the same id; a list older than the one held is ignored. Returns its id."""
+        types = document.get("type", [])
+        if "BitstringStatusListCredential" not in (types if isinstance(types, list) else [types]):
+            raise UnreadableCredentialError("not a BitstringStatusListCredential")
+        report = (verifier or Verifier()).verify(
+            ParsedInput(format="jsonld", document=dict(document))
+        )
+        if not report.verified:
+            raise UnverifiedCredentialError(_reason(report), report)
+        list_id = str(document.get("id"))
+        issuer = document.get("issuer")
+        issuer_id = str(issuer.get("id") if isinstance(issuer, Mapping) else issuer)
+        valid_from = str(document.get("validFrom", ""))
+        conn = self.db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            held = conn.execute(
+                "SELECT valid_from FROM status_lists WHERE id=?", (list_id,)
+            ).fetchone()
+            if held is None or held[0] <= valid_from:
+                conn.execute(
+                    "INSERT OR REPLACE INTO status_lists VALUES (?, ?, ?, ?)",
+                    (list_id, issuer_id, valid_from, json.dumps(document)),
+                )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return list_id
+
+    def status_lists(self, ids: Collection[str]) -> list[dict[str, Any]]:
+        """The held status list credentials with these ids."""
+        found = []
+        for list_id in sorted(set(ids)):
+            row = self.db.conn.execute(
+                "SELECT raw FROM status_lists WHERE id=?", (list_id,)
+            ).fetchone()
+            if row is not None:
+                found.append(json.loads(row[0]))
+        return found
 
     # -- import ---------------------------------------------------------------------------
 
