@@ -30,7 +30,7 @@ from ledger.errors import LedgerError
 from ledger.store import LedgerStore
 from wallet.errors import UnverifiedCredentialError, WalletError
 
-from . import ledger_cli  # noqa: F401  (registers the ledger commands)
+from . import backup_cli, ledger_cli  # noqa: F401  (they register their commands)
 from .common import (
     EXIT_FAILED,
     EXIT_INPUT,

@@ -123,6 +123,10 @@ class IdentityStore:
 
     # -- secrets ----------------------------------------------------------------------
 
+    def passphrase(self) -> str:
+        """The wallet passphrase, from this store's source (for backups)."""
+        return self._passphrase()
+
     def unlock_or_create(self) -> None:
         """Open the keystore (creating it, or migrating a schema-1 home, on first use)."""
         self._open_keystore()
