@@ -13,6 +13,7 @@ returns False otherwise, so ``make demo`` fails loudly.
 from __future__ import annotations
 
 import copy
+import json
 import secrets
 import tempfile
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from credentials.models import CommunityBadge, SkillAttestation
 from credentials.report import Report
 from credentials.verifier import Verifier
 from ledger.entries import credential_digest
+from wallet.store import CredentialStore
 
 from .home import Home
 from .issuing import issue_from_home
@@ -68,8 +70,13 @@ def _story(base: Path) -> bool:
     for who, identity in ids.items():
         stdout.print(f"  {who:<8} {identity.did}")
 
+    edges: dict[int, bytes] = {}
+
     def issued(who: str, model: Callable[[str], Any], fmt: Format = "rdfc") -> Any:
-        return issue_from_home(homes[who], model, as_=None, fmt=fmt)
+        edge = base / f"edge-{len(edges)}.cbor"
+        document = issue_from_home(homes[who], model, as_=None, fmt=fmt, edge_out=edge)
+        edges[id(document)] = edge.read_bytes()  # handed to the worker with the credential
+        return document
 
     stdout.print(Rule("Issuing (each credential gets a random index on its issuer's status list)"))
     badge = issued(
@@ -129,6 +136,26 @@ def _story(base: Path) -> bool:
     ):
         claim = describe_claim(doc) if isinstance(doc, dict) else f"VC-JWT, {len(doc)} chars"
         stdout.print(f"  {label:<32} {claim}")
+
+    stdout.print(Rule("Chloé's wallet: verified on import, held until she consents"))
+    with CredentialStore.in_home(homes["chloe"].path) as wallet:
+        held = {}
+        for document in (badge, attestation, peer_jcs, peer_jwt):
+            raw = document if isinstance(document, str) else json.dumps(document)
+            item = wallet.import_credential(raw, personas=[worker], edge=edges[id(document)])
+            held[id(document)] = item
+            stdout.print(f"  {item.id}  pending   {item.kind:<11} {item.skill}")
+        key = homes["chloe"].identities.key(worker)
+        with homes["chloe"].ledger() as ledger:
+            for document in (badge, attestation, peer_jcs):
+                item = held[id(document)]
+                entry = ledger.append(key, "acceptance", {"edge": item.edge})
+                wallet.set_state(item.id, "accepted")
+                stdout.print(
+                    f"  she accepts {item.id}: its endorsement edge becomes public as entry "
+                    f"{entry.seq} of her feed, with the issuer's signature and hers"
+                )
+        stdout.print(f"  {held[id(peer_jwt)].id} stays pending: private, published nowhere")
 
     stdout.print(Rule("The worker presents, by QR, to a recruiter"))
     challenge, domain = secrets.token_urlsafe(16), "recruit.example"
