@@ -1,7 +1,8 @@
 """The parse step: bytes from a user to a typed input we know how to verify.
 
-Recognised inputs are a JSON-LD credential or presentation, a JWT (VC-JWT / VP-JWT), or a
-``MUS1:`` QR payload holding either. Anything else raises an
+Recognised inputs are a JSON-LD credential or presentation, a JWT (VC-JWT / VP-JWT), an
+SD-JWT VC (``<jwt>~<disclosure>~…~``, or a presentation of one ending with its key binding
+JWT), or a ``MUS1:`` QR payload holding one of them. Anything else raises an
 :class:`~credentials.errors.InputError` (the CLI's exit status 2). JSON is parsed strictly:
 duplicate keys and the non-JSON constants ``NaN``/``Infinity`` are refused, because what a
 signature covers must be what every verifier reads.
@@ -18,6 +19,7 @@ from typing import Any, Literal
 from . import _didkit, transport
 from .errors import LimitExceededError, MalformedInputError
 from .limits import MAX_DOCUMENT_BYTES, check_json_size
+from .sd_jwt_view import payload_unverified
 
 __all__ = ["ParsedInput", "document_kind", "parse_input", "parse_json"]
 
@@ -26,18 +28,20 @@ _JWT = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
 
 @dataclass(frozen=True, slots=True)
 class ParsedInput:
-    """A recognised input: a JSON-LD document or a JWT, and how it arrived."""
+    """A recognised input: a JSON-LD document, a JWT or an SD-JWT, and how it arrived."""
 
-    format: Literal["jsonld", "jwt"]
+    format: Literal["jsonld", "jwt", "sd-jwt"]
     document: dict[str, Any] | None = None
     token: str | None = None
-    via: Literal["json", "jwt", "qr"] = "json"
+    via: Literal["json", "jwt", "sd-jwt", "qr"] = "json"
 
     @property
     def description(self) -> str:
         source = " from a MUS1 QR payload" if self.via == "qr" else ""
         if self.format == "jwt":
             return f"JWT{source}"
+        if self.format == "sd-jwt":
+            return f"SD-JWT VC{source}"
         assert self.document is not None
         return f"JSON-LD {document_kind(self.document)}{source}"
 
@@ -83,7 +87,16 @@ def document_kind(document: Mapping[str, Any]) -> str:
     )
 
 
+def _sd_jwt(text: str, via: Literal["sd-jwt", "qr"]) -> ParsedInput:
+    # Every part must decode (RFC 9901 §4): a string of SD-JWT shape that is not one is
+    # an input error (exit 2), not a document that failed a check.
+    payload_unverified(text)
+    return ParsedInput(format="sd-jwt", token=text, via=via)
+
+
 def _from_value(value: Any, via: Literal["json", "qr"]) -> ParsedInput:
+    if isinstance(value, str) and "~" in value:
+        return _sd_jwt(value.strip(), "qr" if via == "qr" else "sd-jwt")
     if isinstance(value, str) and _JWT.match(value.strip()):
         _didkit.decode_jwt_unverified(value.strip())
         return ParsedInput(format="jwt", token=value.strip(), via="qr" if via == "qr" else "jwt")
@@ -107,6 +120,8 @@ def parse_input(data: str | bytes) -> ParsedInput:
         raise MalformedInputError("input is empty")
     if transport.looks_like_payload(text):
         return _from_value(transport.decode_payload(text), "qr")
+    if "~" in text and text[0] not in "{[":
+        return _sd_jwt(text, "sd-jwt")
     if _JWT.match(text):
         _didkit.decode_jwt_unverified(text)  # a string of JWT shape that is not one: exit 2
         return ParsedInput(format="jwt", token=text, via="jwt")

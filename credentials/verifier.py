@@ -20,6 +20,11 @@ For presentations, after 2–4 on the presentation itself:
 9. ``subject-binding`` the holder is the subject of each credential inside
 10. ``challenge``, ``domain``  equal to what the verifier asked for
 
+An SD-JWT VC (``parsed.format == "sd-jwt"``) runs the checks of ``specs/sd-jwt.md`` §3
+instead (:func:`credentials.sd_jwt.verify_sd_jwt`: parse, proof, issuer-binding, validity,
+disclosures, holder-binding, challenge, domain), then the pluggable checks on a VC-shaped
+view of its claims (:func:`credentials.sd_jwt_view.credential_view`).
+
 Then the pluggable checks, in the order given (``status``, later ``trust``): they are
 :class:`CredentialCheck` implementations supplied by the layers above, so this module
 never imports them. With no status check configured, ``status`` is ``not-checked``.
@@ -45,6 +50,8 @@ from .inputs import ParsedInput, document_kind
 from .loader import BUNDLED_CONTEXTS
 from .report import Check, Report
 from .resolver import OfflineResolver, Resolver, did_of
+from .sd_jwt import SdJwtResult, verify_sd_jwt
+from .sd_jwt_view import credential_view, payload_unverified
 
 __all__ = ["CredentialCheck", "Verifier"]
 
@@ -103,6 +110,9 @@ class Verifier:
         """Verify a parsed input; every failure is in the report, nothing raises."""
         now = self.clock()
         parse = Check.passed("parse", parsed.description)
+        if parsed.format == "sd-jwt":
+            assert parsed.token is not None
+            return self.verify_sd_jwt(parsed.token, challenge=challenge, domain=domain)[0]
         if parsed.format == "jwt":
             assert parsed.token is not None
             return self._verify_jwt(parse, parsed.token, now, challenge, domain)
@@ -110,6 +120,24 @@ class Verifier:
         if document_kind(parsed.document) == "presentation":
             return self._verify_presentation(parse, parsed.document, now, challenge, domain)
         return self._verify_credential(parse, parsed.document, now)
+
+    def verify_sd_jwt(
+        self, token: str, *, challenge: str | None, domain: str | None
+    ) -> tuple[Report, SdJwtResult]:
+        """Verify an SD-JWT VC (or SD-JWT+KB) with this verifier's resolver and clock: the
+        challenge is the KB-JWT ``nonce``, the domain its ``aud``. Returns the report (the
+        SD-JWT checks, then the plug-in checks) and the result, whose ``disclosed`` says
+        what the holder revealed. Raises MalformedInputError for text that is not one."""
+        now = self.clock()
+        result = verify_sd_jwt(
+            token, resolver=self.resolver, now=now, nonce=challenge, audience=domain
+        )
+        # The plug-ins read VCs: give them the issuer-signed claims (never a disclosure,
+        # so the issuer, subject and status they see are the ones the issuer signed).
+        view = credential_view(payload_unverified(token))
+        checks = (*result.checks, *self._extra(view, now))
+        # verified still requires proof, issuer-binding and holder-binding (Report rules).
+        return Report(checks=checks, kind="sd-jwt-vc"), result
 
     # -- credentials --------------------------------------------------------------------
 

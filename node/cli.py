@@ -9,6 +9,7 @@ error. Errors are one line on stderr; ``--debug`` adds the traceback.
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import sys
 import traceback
@@ -46,9 +47,15 @@ from .common import (
     read_source,
 )
 from .home import Home
-from .issuing import issue_from_home
+from .issuing import ISSUE_FORMATS, IssueFormat, issue_from_home
 from .output import describe_claim, emit_json, print_report, stderr, stdout
-from .presenting import choose_credentials, held_status_lists, presenting_persona
+from .presenting import (
+    choose_credentials,
+    held_status_lists,
+    is_sd_jwt,
+    present_selective,
+    presenting_persona,
+)
 from .status import StatusSources, stapled_lists
 from .wallet_cli import wallet_app
 
@@ -76,9 +83,14 @@ def _format(value: str) -> Format:
     return value
 
 
-def _write_output(document: dict[str, Any] | str, out: Path | None, as_json: bool) -> None:
-    import json
+def _issue_format(value: str) -> IssueFormat:
+    if value not in ISSUE_FORMATS:
+        choices = ", ".join(ISSUE_FORMATS)
+        raise typer.BadParameter(f"unknown format {value!r}; choose one of {choices}")
+    return value
 
+
+def _write_output(document: dict[str, Any] | str, out: Path | None, as_json: bool) -> None:
     text = (
         document
         if isinstance(document, str)
@@ -175,7 +187,7 @@ def _sign_and_write(
         Home(home_path(home)),
         build,
         as_=as_,
-        fmt=_format(fmt),
+        fmt=_issue_format(fmt),
         with_status=not no_status,
         edge_out=edge_out,
     )
@@ -197,7 +209,13 @@ def issue_skill(
         typer.Option("--alignment", help="Framework URI (ESCO skill URI, or digcomp:1..5)."),
     ] = None,
     name: Annotated[str | None, typer.Option("--issuer-name", help="Your display name.")] = None,
-    fmt: FormatOpt = "rdfc",
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help=f"Proof format: {', '.join(ISSUE_FORMATS)} (sd-jwt: selective disclosure).",
+        ),
+    ] = "rdfc",
     out: OutOpt = None,
     as_: AsOpt = None,
     home: HomeOpt = None,
@@ -205,7 +223,8 @@ def issue_skill(
     edge_out: EdgeOutOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Attest a peer's skill at a level (an Open Badges 3.0 competency credential)."""
+    """Attest a peer's skill at a level (an Open Badges 3.0 competency credential, or with
+    --format sd-jwt an SD-JWT VC whose holder chooses which claims to show)."""
 
     def build(issuer: str) -> SkillAttestation:
         return SkillAttestation(
@@ -297,6 +316,13 @@ def present_cmd(
         list[Path] | None,
         typer.Option("--status-list", help="Also staple this status list file (repeatable)."),
     ] = None,
+    disclose: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--disclose",
+            help="SD-JWT VC: a claim to reveal (repeatable: skill, level…); the rest stays hidden.",
+        ),
+    ] = None,
     qr: Annotated[bool, typer.Option("--qr", help="Print a MUS1: QR payload instead.")] = False,
     fmt: FormatOpt = "rdfc",
     out: OutOpt = None,
@@ -305,15 +331,28 @@ def present_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Sign a presentation of your credentials for a verifier's challenge and domain,
-    stapling the issuers' latest status lists your wallet holds."""
+    stapling the issuers' latest status lists your wallet holds. An SD-JWT VC is presented
+    alone, as an SD-JWT+KB revealing only the --disclose claims."""
     place = Home(home_path(home))
     chosen = choose_credentials(place, files or [], credential or [], skill)
-    lists = [_status_list_file(path) for path in status_list or []]
-    lists += held_status_lists(place, [document for _, document in chosen])
     persona = as_ or presenting_persona(place, chosen)
     key = place.identities.key(persona)
     documents: list[dict[str, Any] | str] = [document for _, document in chosen]
-    vp = present([*documents, *lists], key, challenge=challenge, domain=domain, fmt=_format(fmt))
+    vp: dict[str, Any] | str
+    if any(is_sd_jwt(d) for d in documents):
+        if status_list:
+            raise InputError("an SD-JWT presentation carries no status lists: hand them over apart")
+        vp = present_selective(
+            documents, key, disclose=disclose or [], challenge=challenge, domain=domain
+        )
+    else:
+        if disclose:
+            raise InputError("--disclose applies to SD-JWT VCs; these credentials are not")
+        lists = [_status_list_file(path) for path in status_list or []]
+        lists += held_status_lists(place, documents)
+        vp = present(
+            [*documents, *lists], key, challenge=challenge, domain=domain, fmt=_format(fmt)
+        )
     if qr:
         payload = transport.encode_payload(vp)
         if as_json:
@@ -347,21 +386,43 @@ def verify_cmd(
     lists += stapled_lists(parsed.document)
     ledger_file = home_path(home) / "ledger.db"
     store = LedgerStore(ledger_file) if ledger_file.exists() else None
+    disclosed: list[str] | None = None
+    revealed: Mapping[str, Any] = {}
     try:
-        checks = (StatusSources(lists=lists, store=store),)
-        report = Verifier(checks=checks).verify(parsed, challenge=challenge, domain=domain)
+        verifier = Verifier(checks=(StatusSources(lists=lists, store=store),))
+        if parsed.format == "sd-jwt":
+            assert parsed.token is not None
+            report, result = verifier.verify_sd_jwt(
+                parsed.token, challenge=challenge, domain=domain
+            )
+            disclosed = sorted(result.disclosed)
+            revealed = result.claims
+        else:
+            report = verifier.verify(parsed, challenge=challenge, domain=domain)
     finally:
         if store is not None:
             store.close()
     if as_json:
-        emit_json(report.to_json())
+        # The report's shape is stable; an SD-JWT adds one top-level key, "disclosed".
+        extra = {} if disclosed is None else {"disclosed": disclosed}
+        emit_json({**report.to_json(), **extra})
     else:
         title = parsed.description
         if parsed.document is not None and report.kind == "credential":
             title += f": {describe_claim(parsed.document)}"
         print_report(report, title=title)
+        if disclosed is not None:
+            shown = ", ".join(f"{p} = {_claim_text(revealed, p)}" for p in disclosed)
+            stdout.print(f"  disclosed: {escape(shown or 'nothing')} (the rest stays hidden)")
     if not report.verified:
         raise Failed
+
+
+def _claim_text(claims: Mapping[str, Any], path: str) -> str:
+    value: Any = claims
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return json.dumps(value, ensure_ascii=False)[:120]
 
 
 def _status_list_file(path: Path) -> dict[str, Any]:

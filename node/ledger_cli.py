@@ -14,6 +14,7 @@ from credentials.errors import InputError
 from credentials.inputs import ParsedInput, parse_input
 from credentials.issuance import issue
 from credentials.keys import KeyPair
+from credentials.sd_jwt_view import credential_view, issuer_signed_jwt, payload_unverified
 from ledger import encoding
 from ledger.entries import FORMAT_VERSION, Entry, credential_digest
 from ledger.errors import EncodingError, LedgerError
@@ -42,8 +43,15 @@ CredentialArg = Annotated[str, typer.Argument(help="The credential (file, '-' or
 
 
 def _credential(source: str) -> tuple[dict[str, Any], str | None]:
-    """The credential's JSON (for a JWT, its ``vc`` claim) and the JWT itself, if any."""
+    """The credential's JSON (for a JWT, its ``vc`` claim) and the JWT itself, if any.
+
+    An SD-JWT VC gives its VC-shaped view (issuer, subject, status entry from its
+    ``status`` claim) and its issuer-signed JWT, whose digest names it (the edge's too)."""
     parsed: ParsedInput = parse_input(read_source(source))
+    if parsed.format == "sd-jwt":
+        assert parsed.token is not None
+        view = credential_view(payload_unverified(parsed.token))
+        return view, issuer_signed_jwt(parsed.token)
     if parsed.token is not None:
         from credentials._didkit import decode_jwt_unverified
 

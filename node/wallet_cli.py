@@ -17,7 +17,6 @@ import typer
 
 from credentials.errors import InputError
 from credentials.inputs import parse_input
-from ledger.entries import credential_digest
 from wallet.errors import StateError
 from wallet.store import STATES, CredentialStore, StoredCredential
 
@@ -173,7 +172,7 @@ def withdraw(id_: IdArg, home: HomeOpt = None, as_json: JsonOpt = False) -> None
         if item.state != "accepted":
             raise StateError(f"{item.id} is {item.state}; only an accepted credential is withdrawn")
         key = place.identities.key(item.subject)
-        digest = credential_digest(store.document(item.id))
+        digest = item.digest  # what the edge names (an SD-JWT: its issuer-signed JWT)
         with place.ledger() as ledger:
             entry = ledger.append(key, "withdrawal", {"credential": digest})
         item = store.set_state(item.id, "withdrawn")

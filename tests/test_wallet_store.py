@@ -388,6 +388,33 @@ def test_empty_database_is_migrated(tmp_path: Path) -> None:
         assert put(store, signed(attestation())).state == "pending"
 
 
+def test_schema_2_is_migrated_keeping_its_credentials(tmp_path: Path) -> None:
+    from wallet import store as store_module
+
+    path = tmp_path / FILENAME
+    with sqlite3.connect(path) as conn:
+        for statement in store_module._SCHEMA_V1.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+        conn.execute(store_module._SCHEMA_V2)
+        conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+        conn.execute("INSERT INTO meta VALUES ('schema_version', '2')")
+        conn.execute(
+            "INSERT INTO credentials VALUES "
+            "('abcd0123', x'00', 'jwt', 'raw', 'did:key:i', 'did:key:s', 'skill', 'TIG', 'tig',"
+            " 5, '[]', NULL, NULL, NULL, 'accepted', '2026-01-01T00:00:00Z')"
+        )
+    conn.close()
+    with CredentialStore(path) as store:
+        assert store.get("abcd0123").state == "accepted"
+        store.db.conn.execute(  # v3 admits the format an SD-JWT VC is stored under
+            "UPDATE credentials SET format='sd-jwt' WHERE id='abcd0123'"
+        )
+        assert store.get("abcd0123").format == "sd-jwt"
+        with pytest.raises(sqlite3.IntegrityError):
+            store.db.conn.execute("UPDATE credentials SET format='cbor' WHERE id='abcd0123'")
+
+
 # -- consent states and deletion -----------------------------------------------------------
 
 

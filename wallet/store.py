@@ -7,10 +7,12 @@ One SQLite database per home, ``<home>/wallet.db`` (sqlite-utils over :mod:`sqli
 Import (:meth:`CredentialStore.import_credential`) runs its checks in this order and
 stores nothing unless all pass:
 
-1. ``parse``      JSON-LD, a JWT or a ``MUS1:`` payload holding one credential
-                  (:func:`credentials.parse_input`; a presentation is refused)
+1. ``parse``      JSON-LD, a JWT, an SD-JWT VC or a ``MUS1:`` payload holding one
+                  credential (:func:`credentials.parse_input`; a presentation is refused)
 2. ``verify``     the full verifier (:class:`credentials.Verifier`); a report that is not
-                  verified is refused with its failed checks as the reason
+                  verified is refused with its failed checks as the reason. An SD-JWT VC
+                  as issued has no key binding JWT: its ``holder-binding``, ``challenge``
+                  and ``domain`` checks belong to presentations and are left out
 3. ``subject``    the credential's subject is one of the holder's personas
 4. ``edge``       an edge statement given with it is signed by the credential's issuer and
                   names this credential (subject, digest, kind, skill, level)
@@ -53,6 +55,8 @@ from credentials import (
     parse_input,
 )
 from credentials.inputs import document_kind, parse_json
+from credentials.keys import Ed25519PublicKey
+from credentials.sd_jwt_view import issuer_signed_jwt, skill_claim
 from ledger.entries import EdgeStatement, credential_digest
 from ledger.errors import LedgerError
 
@@ -78,7 +82,7 @@ __all__ = [
 ]
 
 FILENAME: Final = "wallet.db"
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 ID_LENGTH: Final = 8  # hex characters of the digest; lengthened only on a collision
 
 State = Literal["pending", "accepted", "refused", "withdrawn"]
@@ -94,6 +98,25 @@ _TRANSITIONS: Final[Mapping[str, frozenset[str]]] = {
 
 _SCHEMA_V2: Final = """CREATE TABLE IF NOT EXISTS status_lists (
     id TEXT PRIMARY KEY, issuer TEXT NOT NULL, valid_from TEXT NOT NULL, raw TEXT NOT NULL)"""
+
+# v3: format may be 'sd-jwt'. SQLite cannot change a CHECK, so the table is rebuilt.
+_SCHEMA_V3: Final = (
+    "ALTER TABLE credentials RENAME TO credentials_v2",
+    "CREATE TABLE credentials (\n"
+    "    id TEXT PRIMARY KEY, digest BLOB NOT NULL UNIQUE,\n"
+    "    format TEXT NOT NULL CHECK (format IN ('jsonld', 'jwt', 'sd-jwt')), raw TEXT NOT NULL,\n"
+    "    issuer TEXT NOT NULL, subject TEXT NOT NULL, kind TEXT NOT NULL,\n"
+    "    skill TEXT NOT NULL, skill_key TEXT NOT NULL, level INTEGER, types TEXT NOT NULL,\n"
+    "    issued TEXT, valid_until TEXT, edge BLOB,\n"
+    "    state TEXT NOT NULL CHECK (state IN ('pending', 'accepted', 'withdrawn')),\n"
+    "    imported_at TEXT NOT NULL)",
+    "INSERT INTO credentials SELECT * FROM credentials_v2 ORDER BY rowid",
+    "DROP TABLE credentials_v2",
+    "CREATE INDEX IF NOT EXISTS credentials_skill_key ON credentials (skill_key)",
+    "CREATE INDEX IF NOT EXISTS credentials_issuer ON credentials (issuer)",
+    "CREATE INDEX IF NOT EXISTS credentials_subject ON credentials (subject)",
+    "CREATE INDEX IF NOT EXISTS credentials_issued ON credentials (issued)",
+)
 
 _SCHEMA_V1: Final = """
     CREATE TABLE IF NOT EXISTS credentials (
@@ -127,7 +150,7 @@ class StoredCredential:
 
     id: str
     digest: bytes
-    format: Literal["jsonld", "jwt"]
+    format: Literal["jsonld", "jwt", "sd-jwt"]
     raw: str
     issuer: str
     subject: str
@@ -247,6 +270,35 @@ def _credential_of(parsed: ParsedInput) -> tuple[Mapping[str, Any], dict[str, An
     return parsed.document, parsed.document
 
 
+# An issued SD-JWT VC carries no key binding JWT: these checks are for its presentations.
+_PRESENTATION_CHECKS: Final = frozenset({"holder-binding", "challenge", "domain"})
+
+
+def _sd_jwt_credential(
+    token: str, verifier: Verifier
+) -> tuple[Report, dict[str, Any], SkillClaim, bytes]:
+    """Step 2 for an SD-JWT VC: (report, claims, skill claim, digest of the issuer JWT)."""
+    if not token.endswith("~"):
+        raise UnreadableCredentialError(
+            "this SD-JWT ends with a key binding JWT: it is a presentation; import it as issued"
+        )
+    full, result = verifier.verify_sd_jwt(token, challenge=None, domain=None)
+    checks = tuple(c for c in full.checks if c.name not in _PRESENTATION_CHECKS)
+    report = Report(checks=checks, kind=full.kind)
+    claims = dict(result.claims)
+    if not isinstance(claims.get("sub"), str):
+        cnf = claims.get("cnf")
+        jwk = cnf.get("jwk") if isinstance(cnf, Mapping) else None
+        if isinstance(jwk, Mapping):
+            claims["sub"] = Ed25519PublicKey.from_jwk(dict(jwk)).did
+    claim = (
+        skill_claim(claims)
+        if report.verified
+        else SkillClaim(kind="other", issuer="", subject=None, name="")
+    )
+    return report, claims, claim, credential_digest(issuer_signed_jwt(token))
+
+
 def _dates(body: Mapping[str, Any], claims: Mapping[str, Any]) -> tuple[str | None, str | None]:
     # VC DM 2.0 §4.9 validFrom/validUntil; 1.1 issuanceDate/expirationDate; JWT nbf/exp.
     issued = _date_of(body.get("validFrom", body.get("issuanceDate", claims.get("nbf"))))
@@ -353,6 +405,9 @@ class CredentialStore:
             if version < 2:
                 # v2: the issuers' status list credentials the holder staples to presentations
                 conn.execute(_SCHEMA_V2)
+            if version < 3:
+                for statement in _SCHEMA_V3:
+                    conn.execute(statement)
             conn.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
             )
@@ -428,22 +483,31 @@ class CredentialStore:
         ForeignSubjectError, EdgeMismatchError, DuplicateCredentialError.
         """
         stamp = now if now is not None else datetime.now(UTC)
+        if verifier is None:
+            verifier = Verifier(clock=lambda: stamp)
+        sd_claims: dict[str, Any] | None = None
         try:
             text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
             parsed = parse_input(text)  # (1)
-            body, signed = _credential_of(parsed)
+            if parsed.format == "sd-jwt":
+                assert parsed.token is not None
+                report, sd_claims, claim, digest = _sd_jwt_credential(parsed.token, verifier)
+                body: Mapping[str, Any] = {"type": [str(sd_claims.get("vct"))]}
+            else:
+                body, signed = _credential_of(parsed)
+                report = verifier.verify(parsed)  # (2)
+                claim = SkillClaim.from_credential(body)
+                digest = credential_digest(signed)
         except UnicodeDecodeError as e:
             raise UnreadableCredentialError("input is not UTF-8 text") from e
+        except UnreadableCredentialError:
+            raise
         except CredentialError as e:
             raise UnreadableCredentialError(f"not a credential we can read: {e}") from e
-        if verifier is None:
-            verifier = Verifier(clock=lambda: stamp)
-        report = verifier.verify(parsed)  # (2)
         if not report.verified:
             raise UnverifiedCredentialError(
                 f"credential not verified: {_reason(report)}".replace("\n", " "), report
             )
-        claim = SkillClaim.from_credential(body)
         subject = claim.subject
         # A lone DID is a Collection[str] too; ``in`` would then test for a substring.
         holder = frozenset((personas,) if isinstance(personas, str) else personas)
@@ -451,12 +515,16 @@ class CredentialStore:
             raise ForeignSubjectError(
                 f"the credential's subject {subject or '(none)'} is none of your personas"
             )
-        digest = credential_digest(signed)
         if edge is not None:
             _check_edge(edge, claim, subject, digest)  # (4)
         types = body.get("type", [])
         types = [str(t) for t in (types if isinstance(types, list) else [types])]
-        claims = _jwt_claims(parsed.token) if parsed.token is not None else {}
+        if sd_claims is not None:
+            claims: Mapping[str, Any] = {"nbf": sd_claims.get("iat"), **sd_claims}
+        elif parsed.token is not None:
+            claims = _jwt_claims(parsed.token)
+        else:
+            claims = {}
         issued, valid_until = _dates(body, claims)
         conn = self.db.conn
         conn.execute("BEGIN IMMEDIATE")
