@@ -32,8 +32,6 @@ from pathlib import Path
 from random import SystemRandom
 from typing import Any, Final
 
-import sqlite_utils
-
 from credentials.keys import KeyPair
 
 from . import merkle
@@ -49,6 +47,7 @@ from .errors import (
 from .feed import FeedHead, admit
 from .forks import ForkProof
 from .revocation import RevocationState
+from .sqlite import open_database, transaction
 
 __all__ = ["SCHEMA_VERSION", "IngestReport", "LedgerStore"]
 
@@ -73,6 +72,9 @@ _SCHEMA_V1: Final = """
                         list TEXT NOT NULL, idx INTEGER NOT NULL, credential_id TEXT,
                         PRIMARY KEY (list, idx));
 """
+
+# Migration i takes a database from schema version i to i + 1 (ledger.sqlite).
+MIGRATIONS: Final = ([st for st in _SCHEMA_V1.split(";") if st.strip()],)
 
 
 _INSERT_ENTRY: Final = "INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -169,16 +171,9 @@ class LedgerStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            conn = sqlite3.connect(path, isolation_level=None, timeout=30)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            self.db = sqlite_utils.Database(conn)
-            self._migrate()
-        except sqlite3.DatabaseError as e:
-            raise StoreError(f"{path} is not a usable Musette ledger database: {e}") from e
+        self.db = open_database(
+            path, migrations=MIGRATIONS, error=StoreError, what="ledger database"
+        )
 
     def close(self) -> None:
         self.db.conn.close()
@@ -188,33 +183,6 @@ class LedgerStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    # -- schema -----------------------------------------------------------------------
-
-    def _migrate(self) -> None:
-        conn = self.db.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-            row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-            version = int(row[0]) if row else 0
-            if version > SCHEMA_VERSION:
-                raise StoreError(
-                    f"{self.path} was written by a newer Musette (schema {version}); "
-                    f"this one reads up to {SCHEMA_VERSION}"
-                )
-            if version < 1:
-                # One statement at a time: executescript would commit our transaction.
-                for statement in _SCHEMA_V1.split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
-            conn.execute(
-                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-            )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
 
     # -- reading ----------------------------------------------------------------------
 
@@ -332,8 +300,7 @@ class LedgerStore:
         """Append several entries in one transaction (one fsync), then one checkpoint."""
         stamp = int(_time.time()) if when is None else when
         conn = self.db.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(conn):
             feed = self._feed_state(key.did)
             writes = _Writes(conn)
             made: list[Entry] = []
@@ -351,10 +318,6 @@ class LedgerStore:
             )
             writes.flush([feed])
             self._save_feed(feed.head, frontier, checkpoint.signed)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         return made
 
     @staticmethod
@@ -401,8 +364,7 @@ class LedgerStore:
         """
         report = IngestReport()
         conn = self.db.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(conn):
             blocked: set[str] = set()
             feeds: dict[str, _FeedState] = {}
             writes = _Writes(conn)
@@ -450,10 +412,6 @@ class LedgerStore:
                 self._save_feed(feed.head, feed.frontier, None)
             for data in checkpoints:
                 self._ingest_checkpoint(bytes(data), report)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         return report
 
     def _contradicts_checkpoint(
@@ -522,8 +480,7 @@ class LedgerStore:
         """A random unused index of ``list_id`` (herd privacy), recorded durably."""
         rng = SystemRandom()
         conn = self.db.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(conn):
             used = conn.execute(
                 "SELECT COUNT(*) FROM allocations WHERE list=?", (list_id,)
             ).fetchone()[0]
@@ -541,10 +498,6 @@ class LedgerStore:
             conn.execute(
                 "INSERT INTO allocations VALUES (?, ?, ?)", (list_id, index, credential_id)
             )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         return index
 
     def allocations(self, list_id: str) -> int:

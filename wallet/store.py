@@ -36,14 +36,11 @@ from __future__ import annotations
 
 import base64
 import json
-import sqlite3
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Final, Literal
-
-import sqlite_utils
 
 from credentials import (
     CredentialError,
@@ -59,6 +56,7 @@ from credentials.keys import Ed25519PublicKey
 from credentials.sd_jwt_view import issuer_signed_jwt, skill_claim
 from ledger.entries import EdgeStatement, credential_digest
 from ledger.errors import LedgerError
+from ledger.sqlite import open_database, transaction
 
 from .errors import (
     AmbiguousIdError,
@@ -132,6 +130,15 @@ _SCHEMA_V1: Final = """
     CREATE INDEX IF NOT EXISTS credentials_subject ON credentials (subject);
     CREATE INDEX IF NOT EXISTS credentials_issued ON credentials (issued)
 """
+
+# Migration i takes a store from schema version i to i + 1 (ledger.sqlite): v1 the
+# credentials, v2 the status lists held for stapling, v3 the sd-jwt format.
+MIGRATIONS: Final = (
+    [st for st in _SCHEMA_V1.split(";") if st.strip()],
+    [_SCHEMA_V2],
+    list(_SCHEMA_V3),
+)
+
 
 _SELECT: Final = (
     "SELECT id, digest, format, raw, issuer, subject, kind, skill, skill_key, level, types, "
@@ -350,24 +357,9 @@ class CredentialStore:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn: sqlite3.Connection | None = None
-        try:
-            conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
-            self.db = sqlite_utils.Database(conn)
-            self._migrate()
-        except (sqlite3.DatabaseError, ValueError) as e:
-            if conn is not None:
-                conn.close()
-            raise CredentialStoreError(
-                f"{self.path} is not a usable Musette credential store: {e}"
-            ) from e
-        except CredentialStoreError:
-            if conn is not None:
-                conn.close()
-            raise
+        self.db = open_database(
+            self.path, migrations=MIGRATIONS, error=CredentialStoreError, what="credential store"
+        )
 
     @classmethod
     def in_home(cls, home: Path) -> CredentialStore:
@@ -382,39 +374,6 @@ class CredentialStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    # -- schema ---------------------------------------------------------------------------
-
-    def _migrate(self) -> None:
-        conn = self.db.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-            row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-            version = int(row[0]) if row else 0
-            if version > SCHEMA_VERSION:
-                raise CredentialStoreError(
-                    f"{self.path} was written by a newer Musette (schema {version}); "
-                    f"this one reads up to {SCHEMA_VERSION}"
-                )
-            if version < 1:
-                # One statement at a time: executescript would commit our transaction.
-                for statement in _SCHEMA_V1.split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
-            if version < 2:
-                # v2: the issuers' status list credentials the holder staples to presentations
-                conn.execute(_SCHEMA_V2)
-            if version < 3:
-                for statement in _SCHEMA_V3:
-                    conn.execute(statement)
-            conn.execute(
-                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-            )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
 
     # -- status lists, for stapling ------------------------------------------------------
 
@@ -436,8 +395,7 @@ class CredentialStore:
         issuer_id = str(issuer.get("id") if isinstance(issuer, Mapping) else issuer)
         valid_from = str(document.get("validFrom", ""))
         conn = self.db.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(conn):
             held = conn.execute(
                 "SELECT valid_from FROM status_lists WHERE id=?", (list_id,)
             ).fetchone()
@@ -446,10 +404,6 @@ class CredentialStore:
                     "INSERT OR REPLACE INTO status_lists VALUES (?, ?, ?, ?)",
                     (list_id, issuer_id, valid_from, json.dumps(document)),
                 )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         return list_id
 
     def status_lists(self, ids: Collection[str]) -> list[dict[str, Any]]:
@@ -527,8 +481,7 @@ class CredentialStore:
             claims = {}
         issued, valid_until = _dates(body, claims)
         conn = self.db.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(conn):
             held = conn.execute("SELECT id FROM credentials WHERE digest=?", (digest,)).fetchone()
             if held is not None:  # (5)
                 raise DuplicateCredentialError(f"already in the store as {held[0]}")
@@ -571,10 +524,6 @@ class CredentialStore:
                     stored.imported_at,
                 ),
             )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         return stored
 
     def _new_id(self, digest_hex: str) -> str:
@@ -685,14 +634,9 @@ class CredentialStore:
         ledger until withdrawn there). Raises NotFoundError / AmbiguousIdError.
         """
         conn = self.db.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(conn):
             stored = self.get(id_or_prefix)
             conn.execute("DELETE FROM credentials WHERE id=?", (stored.id,))
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         return stored
 
     def set_state(self, id_or_prefix: str, state: State) -> StoredCredential:
@@ -705,8 +649,7 @@ class CredentialStore:
         if state not in STATES:
             raise StateError(f"unknown state {state!r}; choose one of {', '.join(STATES)}")
         conn = self.db.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(conn):
             stored = self.get(id_or_prefix)
             if state != stored.state:
                 if state not in _TRANSITIONS[stored.state]:
@@ -715,8 +658,4 @@ class CredentialStore:
                     conn.execute("DELETE FROM credentials WHERE id=?", (stored.id,))
                 else:
                     conn.execute("UPDATE credentials SET state=? WHERE id=?", (state, stored.id))
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         return replace(stored, state=state)
