@@ -10,6 +10,7 @@ past acceptance writes a withdrawal entry.
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -83,19 +84,42 @@ def wallet_list(
     skill: Annotated[str | None, typer.Option(help="Skill (case- and space-insensitive).")] = None,
     issuer: Annotated[str | None, typer.Option(help="Issuer DID.")] = None,
     state: Annotated[str | None, typer.Option(help="pending, accepted or withdrawn.")] = None,
+    type_: Annotated[
+        str | None, typer.Option("--type", help="A credential type, e.g. OpenBadgeCredential.")
+    ] = None,
+    since: Annotated[str | None, typer.Option(help="Issued on or after (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option(help="Issued before (YYYY-MM-DD).")] = None,
+    persona: Annotated[str | None, typer.Option(help="Only this persona's (DID).")] = None,
     home: HomeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """The credentials you hold (no passphrase needed)."""
+    """The credentials you hold, searched (no passphrase needed)."""
     if state is not None and state not in STATES:
         raise typer.BadParameter(f"state is one of {', '.join(STATES)}, not {state!r}")
     with CredentialStore.in_home(home_path(home)) as store:
-        items = store.list(skill=skill, issuer=issuer, state=state)
+        items = store.list(
+            skill=skill,
+            issuer=issuer,
+            state=state,
+            type_=type_,
+            since=_day(since, "--since"),
+            until=_day(until, "--until"),
+            persona=persona,
+        )
     if as_json:
         emit_json([item.to_json() for item in items])
         return
     for item in items:
         stdout.print(_line(item))
+
+
+def _day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as e:
+        raise typer.BadParameter(f"{option} takes a date as YYYY-MM-DD, not {value!r}") from e
 
 
 @wallet_app.command("show")

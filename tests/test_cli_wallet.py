@@ -92,6 +92,20 @@ def test_search_show_and_delete(world: dict[str, Any], tmp_path: Path) -> None:
     shown = json.loads(musette(world["worker"], "wallet", "show", item_id[:5], "--json").stdout)
     assert shown["document"]["credentialSubject"]["achievement"]["name"] == "tig"
     assert musette(world["worker"], "wallet", "list", "--state", "nonsense").returncode == 2
+    assert musette(world["worker"], "wallet", "list", "--since", "yesterday").returncode == 2
+    by_type = musette(
+        world["worker"],
+        "wallet",
+        "list",
+        "--type",
+        "OpenBadgeCredential",
+        "--since",
+        "2020-01-01",
+        "--json",
+    )
+    assert item_id in [i["id"] for i in json.loads(by_type.stdout)]
+    future = musette(world["worker"], "wallet", "list", "--since", "2999-01-01", "--json")
+    assert json.loads(future.stdout) == []
     assert musette(home, "wallet", "show", "ffffffff").returncode == 2
 
 
