@@ -31,7 +31,7 @@ from ledger.store import LedgerStore
 from .common import AsOpt, Failed, HomeOpt, JsonOpt, OutOpt, app, home_path, read_source
 from .home import Home
 from .output import emit_json, stderr, stdout
-from .status import credential_status, status_reference
+from .status import LedgerStatus, credential_status, status_reference
 
 ledger_app = typer.Typer(help="The home's ledger: feeds of signed entries.", no_args_is_help=True)
 status_list_app = typer.Typer(help="Status lists this home publishes.", no_args_is_help=True)
@@ -137,8 +137,12 @@ def unsuspend_cmd(
 def status_cmd(credential: CredentialArg, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """A credential's status as the home's ledger knows it (valid, revoked, suspended, unknown)."""
     document, token = _credential(credential)
-    with Home(home_path(home)).ledger() as store:
-        status = credential_status(store, document, token)
+    place = Home(home_path(home))
+    if (place.path / "ledger.db").exists():
+        with place.ledger() as store:
+            status = credential_status(store, document, token)
+    else:  # a read-only command creates nothing in the home
+        status = LedgerStatus("unknown", f"{place.path} holds no ledger")
     if as_json:
         emit_json(status.to_json())
     else:

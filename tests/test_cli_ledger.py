@@ -82,6 +82,7 @@ def test_revoke_suspend_unsuspend_and_status(world: dict[str, Any]) -> None:
     assert kept["status"] == "valid"
     unknown = json.loads(musette(world["worker"], "status", "--json", str(files["kept"])).stdout)
     assert unknown["status"] == "unknown"
+    assert not (world["worker"] / "ledger.db").exists()  # read-only: nothing created
 
 
 def _ensure_statuses(world: dict[str, Any]) -> None:
