@@ -35,7 +35,7 @@ from ledger.store import LedgerStore
 
 from .errors import HomeError, WalletError
 from .identities import IdentityStore, write_atomic
-from .keystore import PROFILES, KdfProfile, kdf_profile_from_env
+from .keystore import PROFILES, KdfProfile, derive_key, kdf_profile_from_env
 
 __all__ = ["BACKUP_VERSION", "BackupError", "create_backup", "restore_backup"]
 
@@ -49,18 +49,6 @@ _MAX_CONTENTS: Final = 2 * 1024 * 1024 * 1024
 
 class BackupError(WalletError):
     """An archive that cannot be made or restored."""
-
-
-def _key(passphrase: str, salt: bytes, profile: KdfProfile) -> bytes:
-    return bytes(
-        argon2id.kdf(
-            nacl.secret.SecretBox.KEY_SIZE,
-            passphrase.encode("utf-8"),
-            salt,
-            opslimit=profile.opslimit,
-            memlimit=profile.memlimit,
-        )
-    )
 
 
 def _snapshot(database: Path) -> bytes:
@@ -98,7 +86,7 @@ def create_backup(home: Path, out: Path, identities: IdentityStore) -> dict[str,
     )
     profile = kdf_profile_from_env()
     salt = nacl.utils.random(argon2id.SALTBYTES)
-    box = nacl.secret.SecretBox(_key(identities.passphrase(), salt, profile))
+    box = nacl.secret.SecretBox(derive_key(identities.passphrase(), salt, profile))
     archive = {
         "v": BACKUP_VERSION,
         "type": _TYPE,
@@ -134,7 +122,7 @@ def _open(archive: Path, passphrase: str) -> dict[str, bytes]:
         raise BackupError(f"{archive} is not a Musette backup archive") from e
     if profile.name not in PROFILES or kdf.get("alg") != "argon2id13":
         raise BackupError(f"{archive} uses an unknown key derivation")
-    box = nacl.secret.SecretBox(_key(passphrase, salt, profile))
+    box = nacl.secret.SecretBox(derive_key(passphrase, salt, profile))
     try:
         compressed = box.decrypt(sealed)
     except nacl.exceptions.CryptoError as e:

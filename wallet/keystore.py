@@ -41,6 +41,7 @@ __all__ = [
     "KdfProfile",
     "Keystore",
     "WrongPassphraseError",
+    "derive_key",
     "kdf_profile_from_env",
 ]
 
@@ -85,6 +86,19 @@ def _warn_if_insecure(profile: KdfProfile) -> None:
             InsecureKdfWarning,
             stacklevel=3,
         )
+
+
+def derive_key(passphrase: str, salt: bytes, profile: KdfProfile) -> bytes:
+    """The 32-byte SecretBox key for ``passphrase`` (Argon2id, ``profile``'s limits)."""
+    return bytes(
+        argon2id.kdf(
+            nacl.secret.SecretBox.KEY_SIZE,
+            passphrase.encode("utf-8"),
+            salt,
+            opslimit=profile.opslimit,
+            memlimit=profile.memlimit,
+        )
+    )
 
 
 def _b64(data: bytes) -> str:
@@ -134,7 +148,7 @@ class Keystore:
         chosen = profile or kdf_profile_from_env()
         _warn_if_insecure(chosen)
         salt = nacl.utils.random(argon2id.SALTBYTES)
-        self._box = nacl.secret.SecretBox(self._derive(passphrase, salt, chosen))
+        self._box = nacl.secret.SecretBox(derive_key(passphrase, salt, chosen))
         self._seeds = {}
         self._kdf = {
             "alg": "argon2id13",
@@ -144,18 +158,6 @@ class Keystore:
             "salt": _b64(salt),
         }
         self._save()
-
-    @staticmethod
-    def _derive(passphrase: str, salt: bytes, profile: KdfProfile) -> bytes:
-        return bytes(
-            argon2id.kdf(
-                nacl.secret.SecretBox.KEY_SIZE,
-                passphrase.encode("utf-8"),
-                salt,
-                opslimit=profile.opslimit,
-                memlimit=profile.memlimit,
-            )
-        )
 
     def unlock(self, passphrase: str) -> None:
         """Open the keystore; WrongPassphraseError if ``passphrase`` does not."""
@@ -171,7 +173,7 @@ class Keystore:
             raise HomeError(f"keystore {self.path} is corrupted: bad KDF parameters") from e
         _warn_if_insecure(profile)
         salt = _unb64(kdf.get("salt"), "the salt")
-        box = nacl.secret.SecretBox(self._derive(passphrase, salt, profile))
+        box = nacl.secret.SecretBox(derive_key(passphrase, salt, profile))
         try:
             plain = box.decrypt(_unb64(data.get("sealed"), "the sealed box"))
         except nacl.exceptions.CryptoError as e:
