@@ -40,10 +40,10 @@ def encode(value: Any) -> bytes:
         raise EncodingError(f"cannot encode as CBOR: {e}") from e
 
 
-def decode(data: bytes, what: str = "object") -> Any:
+def decode(data: bytes, what: str = "object", *, max_bytes: int = MAX_OBJECT_BYTES) -> Any:
     """Decode deterministic CBOR; raise EncodingError for anything else."""
-    if len(data) > MAX_OBJECT_BYTES:
-        raise EncodingError(f"{what} is {len(data)} bytes, over {MAX_OBJECT_BYTES}")
+    if len(data) > max_bytes:
+        raise EncodingError(f"{what} is {len(data)} bytes, over {max_bytes}")
     try:
         value = cbor2.loads(data)
     except (cbor2.CBORDecodeError, ValueError, TypeError, RecursionError) as e:

@@ -158,10 +158,15 @@ class _Writes:
 
 @dataclass(slots=True)
 class IngestReport:
-    """What an ingest did: entries stored, already known, refused (with reasons), forks."""
+    """What an ingest did: entries stored, already known, refused (with reasons), forks.
+
+    ``invalid`` counts what an honest relay never sends: entries or checkpoints that do
+    not decode or verify, and entries their author was not allowed to write (a refusal
+    for sequence alone may be a race, and is not counted)."""
 
     stored: int = 0
     known: int = 0
+    invalid: int = 0
     refused: list[str] = field(default_factory=list)
     forks: list[ForkProof] = field(default_factory=list)
 
@@ -247,6 +252,22 @@ class LedgerStore:
             ForkProof.from_bytes(bytes(r[0]))
             for r in self.db.conn.execute("SELECT proof FROM forks")
         ]
+
+    def fork_proof(self, author: str) -> bytes | None:
+        """The recorded fork proof against ``author``, as bytes, if there is one."""
+        row = self.db.conn.execute("SELECT proof FROM forks WHERE author=?", (author,)).fetchone()
+        return bytes(row[0]) if row else None
+
+    def heads(self) -> Iterator[tuple[str, int, bytes]]:
+        """``(author, size, root)`` of every non-empty feed, in author order."""
+        for author, size, frontier in self.db.conn.execute(
+            "SELECT author, size, frontier FROM feeds WHERE size > 0 ORDER BY author"
+        ):
+            yield author, int(size), merkle.CompactRange.from_bytes(bytes(frontier)).root()
+
+    def data_version(self) -> int:
+        """Changes whenever another connection (another process) commits to this database."""
+        return int(self.db.conn.execute("PRAGMA data_version").fetchone()[0])
 
     def _frontier(self, author: str) -> merkle.CompactRange:
         row = self.db.conn.execute(
@@ -371,6 +392,7 @@ class LedgerStore:
             for parsed in _parse_all(signed_entries):
                 if isinstance(parsed, LedgerError):
                     report.refused.append(f"entry refused: {parsed}")
+                    report.invalid += 1
                     continue
                 entry = parsed
                 author = entry.author
@@ -400,6 +422,7 @@ class LedgerStore:
                     admit(head, entry, accepted=feed.accepted.__contains__)
                 except LedgerError as e:
                     report.refused.append(str(e))
+                    report.invalid += isinstance(e, ForbiddenError)
                     blocked.add(author)
                     continue
                 if self._contradicts_checkpoint(entry, feed, writes, report):
@@ -443,6 +466,7 @@ class LedgerStore:
             checkpoint = Checkpoint.from_bytes(data)
         except (EncodingError, SignatureError) as e:
             report.refused.append(f"checkpoint refused: {e}")
+            report.invalid += 1
             return
         held = self.checkpoint(checkpoint.author)
         if held is not None and held.size == checkpoint.size and held.root != checkpoint.root:
@@ -468,6 +492,15 @@ class LedgerStore:
                 "checkpoint=excluded.checkpoint",
                 (checkpoint.author, merkle.CompactRange().to_bytes(), checkpoint.signed),
             )
+
+    def add_fork(self, data: bytes) -> ForkProof:
+        """Verify a fork proof from elsewhere and record it (ForkError/EncodingError if it
+        proves nothing). One proof per author is kept; a second changes nothing."""
+        proof = ForkProof.from_bytes(data)
+        proof.verify()
+        with transaction(self.db.conn):
+            self._record_fork(proof)
+        return proof
 
     def _record_fork(self, proof: ForkProof) -> None:
         self.db.conn.execute(
@@ -549,10 +582,10 @@ class LedgerStore:
                     return checked, f"checkpoint of {author} does not match its entries (fork)"
         return checked, None
 
-    def consistency(self, author: str, old_size: int) -> list[bytes]:
-        """A consistency proof from ``old_size`` to the feed's current size."""
-        leaves = self.leaf_hashes(author)
-        if not 0 < old_size <= len(leaves):
+    def consistency(self, author: str, old_size: int, new_size: int | None = None) -> list[bytes]:
+        """A consistency proof from ``old_size`` to ``new_size`` (default: the feed's size)."""
+        leaves = self.leaf_hashes(author, new_size)
+        if not 0 < old_size <= len(leaves) or (new_size is not None and new_size > len(leaves)):
             # RFC 9162 §2.1.4: there is no consistency proof from the empty tree.
             raise ProofError(
                 f"no consistency proof from size {old_size}: the feed of {author} has "

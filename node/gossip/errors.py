@@ -1,0 +1,27 @@
+"""Errors of the gossip layer.
+
+GossipError
+├── WireError         bytes that are not a well-formed, correctly signed gossip message
+├── PeerError         a peer answered with an error, or broke the protocol
+└── TransportError    the message did not arrive (timeout, refused, lost)
+"""
+
+from __future__ import annotations
+
+__all__ = ["GossipError", "PeerError", "TransportError", "WireError"]
+
+
+class GossipError(Exception):
+    """Base of every error raised by ``node.gossip``."""
+
+
+class WireError(GossipError):
+    """A message that is malformed, stale, or not signed by the key it names."""
+
+
+class PeerError(GossipError):
+    """A peer that answered with an error or broke the protocol."""
+
+
+class TransportError(GossipError):
+    """A message that did not arrive."""
