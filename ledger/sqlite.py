@@ -43,16 +43,20 @@ def open_database(
     migrations: Sequence[Migration],
     error: type[Exception],
     what: str,
+    shared: bool = False,
 ) -> sqlite_utils.Database:
     """Open (creating) the database at ``path`` and bring it to ``len(migrations)``.
 
     Raises ``error`` when the file is not a usable SQLite database or was written by a
-    newer schema.
+    newer schema. ``shared``: the connection may be used from several threads (the caller
+    serialises access, as the node does with one lock).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     conn: sqlite3.Connection | None = None
     try:
-        conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+        conn = sqlite3.connect(
+            path, isolation_level=None, timeout=30, check_same_thread=not shared
+        )
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")

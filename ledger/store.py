@@ -174,10 +174,10 @@ class IngestReport:
 class LedgerStore:
     """A home's ledger database."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, shared: bool = False) -> None:
         self.path = path
         self.db = open_database(
-            path, migrations=MIGRATIONS, error=StoreError, what="ledger database"
+            path, migrations=MIGRATIONS, error=StoreError, what="ledger database", shared=shared
         )
 
     def close(self) -> None:

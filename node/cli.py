@@ -31,7 +31,7 @@ from ledger.errors import LedgerError
 from ledger.store import LedgerStore
 from wallet.errors import UnverifiedCredentialError, WalletError
 
-from . import backup_cli, ledger_cli  # noqa: F401  (they register their commands)
+from . import backup_cli, ledger_cli, node_cli  # noqa: F401  (they register their commands)
 from .common import (
     EXIT_FAILED,
     EXIT_INPUT,
@@ -46,6 +46,7 @@ from .common import (
     home_path,
     read_source,
 )
+from .errors import NodeError
 from .home import Home
 from .issuing import ISSUE_FORMATS, IssueFormat, issue_from_home
 from .output import describe_claim, emit_json, print_report, stderr, stdout
@@ -516,7 +517,7 @@ def main(argv: list[str] | None = None) -> int:
         # a recognised document that failed a check, refused on import: status 1
         _error(str(e), "--debug" in args)
         code = EXIT_FAILED
-    except (CredentialError, WalletError, LedgerError, typer.BadParameter) as e:
+    except (CredentialError, WalletError, LedgerError, NodeError, typer.BadParameter) as e:
         # Credential errors reaching here are about the input (a bad file, an unknown
         # identity, an over-limit document): a document that fails a check is reported.
         _error(str(e), "--debug" in args)

@@ -11,12 +11,11 @@ from typing import Annotated, Any
 import typer
 
 from credentials.errors import InputError
-from credentials.inputs import ParsedInput, parse_input
+from credentials.inputs import parse_input
 from credentials.issuance import issue
 from credentials.keys import KeyPair
-from credentials.sd_jwt_view import credential_view, issuer_signed_jwt, payload_unverified
-from ledger import encoding
-from ledger.entries import FORMAT_VERSION, Entry, credential_digest
+from ledger.bundle import Bundle
+from ledger.entries import Entry, credential_digest
 from ledger.errors import EncodingError, LedgerError
 from ledger.revocation import RevocationState
 from ledger.statuslist import (
@@ -31,37 +30,19 @@ from ledger.store import LedgerStore
 from .common import AsOpt, Failed, HomeOpt, JsonOpt, OutOpt, app, home_path, read_source
 from .home import Home
 from .output import emit_json, stderr, stdout
-from .status import LedgerStatus, credential_status, status_reference
+from .status import LedgerStatus, credential_status, status_reference, status_subject
 
 ledger_app = typer.Typer(help="The home's ledger: feeds of signed entries.", no_args_is_help=True)
 status_list_app = typer.Typer(help="Status lists this home publishes.", no_args_is_help=True)
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(status_list_app, name="status-list")
 
-BUNDLE_TYPE = "musette-ledger-bundle"
 CredentialArg = Annotated[str, typer.Argument(help="The credential (file, '-' or MUS1:).")]
 
 
 def _credential(source: str) -> tuple[dict[str, Any], str | None]:
-    """The credential's JSON (for a JWT, its ``vc`` claim) and the JWT itself, if any.
-
-    An SD-JWT VC gives its VC-shaped view (issuer, subject, status entry from its
-    ``status`` claim) and its issuer-signed JWT, whose digest names it (the edge's too)."""
-    parsed: ParsedInput = parse_input(read_source(source))
-    if parsed.format == "sd-jwt":
-        assert parsed.token is not None
-        view = credential_view(payload_unverified(parsed.token))
-        return view, issuer_signed_jwt(parsed.token)
-    if parsed.token is not None:
-        from credentials._didkit import decode_jwt_unverified
-
-        claims = decode_jwt_unverified(parsed.token)[1]
-        body = claims.get("vc")
-        if not isinstance(body, dict):
-            raise InputError("the JWT carries no vc claim (a presentation is not revoked)")
-        return body, parsed.token
-    assert parsed.document is not None
-    return parsed.document, None
+    """The credential's JSON and the JWT itself, if any (:func:`status_subject`)."""
+    return status_subject(parse_input(read_source(source)))
 
 
 def _change_status(
@@ -134,11 +115,25 @@ def unsuspend_cmd(
 
 
 @app.command("status")
-def status_cmd(credential: CredentialArg, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
-    """A credential's status as the home's ledger knows it (valid, revoked, suspended, unknown)."""
+def status_cmd(
+    credential: CredentialArg,
+    node: Annotated[
+        str | None, typer.Option("--node", help="Ask this node instead of the home's ledger.")
+    ] = None,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A credential's status as the home's ledger (or a node) knows it: valid, revoked,
+    suspended or unknown."""
     document, token = _credential(credential)
     place = Home(home_path(home))
-    if (place.path / "ledger.db").exists():
+    if node is not None:
+        from .client import NodeClient
+
+        with NodeClient(node) as client:
+            answer = client.post_json("/status/check", {"credential": token or document})
+        status = LedgerStatus.from_json(answer)
+    elif (place.path / "ledger.db").exists():
         with place.ledger() as store:
             status = credential_status(store, document, token)
     else:  # a read-only command creates nothing in the home
@@ -309,23 +304,15 @@ def ledger_export(
 ) -> None:
     """Write the ledger's feeds (entries and checkpoints, as signed) to a CBOR bundle."""
     with Home(home_path(home)).ledger() as store:
-        feeds: list[dict[str, Any]] = []
-        for who in [author] if author else store.authors():
-            checkpoint = store.checkpoint(who)
-            feeds.append(
-                {
-                    "author": who,
-                    "entries": store.signed_entries(who),
-                    "checkpoint": checkpoint.signed if checkpoint else None,
-                }
-            )
-    data = encoding.encode({"v": FORMAT_VERSION, "type": BUNDLE_TYPE, "feeds": feeds})
+        bundle = Bundle.of_store(store, [author] if author else store.authors())
+    data = bundle.to_bytes()
     file.write_bytes(data)
-    count = sum(len(f["entries"]) for f in feeds)
+    count = len(bundle.entries)
+    feeds = len(bundle.feeds)
     if as_json:
-        emit_json({"written": str(file), "feeds": len(feeds), "entries": count, "bytes": len(data)})
+        emit_json({"written": str(file), "feeds": feeds, "entries": count, "bytes": len(data)})
     else:
-        stdout.print(f"{count} entries of {len(feeds)} feeds written to {file} ({len(data)} bytes)")
+        stdout.print(f"{count} entries of {feeds} feeds written to {file} ({len(data)} bytes)")
 
 
 @ledger_app.command("import")
@@ -336,25 +323,12 @@ def ledger_import(
 ) -> None:
     """Verify and add the feeds of a bundle; what is refused is reported, never kept."""
     try:
-        value = encoding.decode(file.read_bytes(), "bundle")
+        bundle = Bundle.from_bytes(file.read_bytes())
     except OSError as e:
         raise InputError(f"cannot read {file}: {e.strerror}") from e
     except EncodingError as e:
         raise InputError(f"{file} is not a ledger bundle: {e}") from e
-    if (
-        not isinstance(value, dict)
-        or value.get("type") != BUNDLE_TYPE
-        or value.get("v") != FORMAT_VERSION
-    ):
-        raise InputError(f"{file} is not a version {FORMAT_VERSION} Musette ledger bundle")
-    entries: list[bytes] = []
-    checkpoints: list[bytes] = []
-    for feed in value.get("feeds", []):
-        if not isinstance(feed, dict) or not isinstance(feed.get("entries"), list):
-            raise InputError(f"{file}: a feed of the bundle is malformed")
-        entries.extend(bytes(e) for e in feed["entries"] if isinstance(e, bytes))
-        if isinstance(feed.get("checkpoint"), bytes):
-            checkpoints.append(feed["checkpoint"])
+    entries, checkpoints = bundle.entries, bundle.checkpoints
     with Home(home_path(home)).ledger() as store:
         try:
             report = store.ingest(entries, checkpoints)

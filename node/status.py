@@ -14,7 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from credentials.errors import InputError
+from credentials.inputs import ParsedInput
 from credentials.report import Check, CheckStatus
+from credentials.sd_jwt_view import credential_view, issuer_signed_jwt, payload_unverified
 from credentials.verifier import Verifier
 from ledger.entries import credential_digest
 from ledger.errors import LedgerError
@@ -23,9 +26,16 @@ from ledger.status_check import StatusListCheck
 from ledger.statuslist import list_of_credential
 from ledger.store import LedgerStore
 
-__all__ = ["LedgerStatus", "StatusSources", "credential_status", "stapled_lists"]
+__all__ = [
+    "LedgerStatus",
+    "StatusSources",
+    "credential_status",
+    "stapled_lists",
+    "status_subject",
+]
 
 STATUS_LIST_TYPE = "BitstringStatusListCredential"
+_STATUSES = ("valid", "revoked", "suspended", "unknown")
 
 
 def _types(document: Mapping[str, Any]) -> list[Any]:
@@ -52,6 +62,24 @@ class LedgerStatus:
     list: str | None = None
     index: int | None = None
     as_of: datetime | None = None
+
+    @classmethod
+    def from_json(cls, value: Any) -> LedgerStatus:
+        """Read a node's answer (``POST /status/check``); InputError if it is not one."""
+        if not isinstance(value, Mapping) or value.get("status") not in _STATUSES:
+            raise InputError("the node's answer is not a status")
+        as_of = value.get("as_of")
+        index = value.get("index")
+        return cls(
+            value["status"],
+            str(value.get("detail", "")),
+            value.get("issuer") if isinstance(value.get("issuer"), str) else None,
+            value.get("list") if isinstance(value.get("list"), str) else None,
+            index if isinstance(index, int) else None,
+            datetime.strptime(as_of, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+            if isinstance(as_of, str)
+            else None,
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -82,6 +110,30 @@ def status_reference(credential: Mapping[str, Any]) -> tuple[str, int] | None:
         except (LedgerError, ValueError):
             continue
     return None
+
+
+def status_subject(parsed: ParsedInput) -> tuple[dict[str, Any], str | None]:
+    """The credential whose status is asked: its JSON (for a VC-JWT its ``vc`` claim) and
+    the JWT itself, if any, whose digest names it.
+
+    An SD-JWT VC gives its VC-shaped view (issuer, subject, status entry from its
+    ``status`` claim) and its issuer-signed JWT. InputError for a presentation."""
+    if parsed.format == "sd-jwt":
+        assert parsed.token is not None
+        view = credential_view(payload_unverified(parsed.token))
+        return view, issuer_signed_jwt(parsed.token)
+    if parsed.token is not None:
+        from credentials._didkit import decode_jwt_unverified
+
+        claims = decode_jwt_unverified(parsed.token)[1]
+        body = claims.get("vc")
+        if not isinstance(body, dict):
+            raise InputError("the JWT carries no vc claim (a presentation is not revoked)")
+        return body, parsed.token
+    assert parsed.document is not None
+    if "VerifiablePresentation" in _types(parsed.document):
+        raise InputError("a presentation has no status of its own: ask about a credential")
+    return parsed.document, None
 
 
 def credential_status(

@@ -166,8 +166,9 @@ class IdentityStore:
         if keys_dir.is_dir() and not any(keys_dir.iterdir()):
             keys_dir.rmdir()
 
-    def create(self, name: str | None = None) -> Identity:
-        """Generate a new identity; the first one of a home becomes its default."""
+    def create(self, name: str | None = None, *, may_be_default: bool = True) -> Identity:
+        """Generate a new identity; the first one of a home becomes its default (unless
+        ``may_be_default`` is false: a node's own identity is never a persona)."""
         data = self._read()
         taken = {i["name"] for i in data["identities"]}
         if name is None:
@@ -183,7 +184,7 @@ class IdentityStore:
         pair = KeyPair.generate()
         keystore.put(name, pair.seed)
         data["identities"].append({"name": name, "did": pair.did})
-        if data["default"] is None:
+        if data["default"] is None and may_be_default:
             data["default"] = name
         self._write({**data, "version": SCHEMA_VERSION})
         return Identity(name=name, did=pair.did)

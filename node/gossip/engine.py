@@ -353,9 +353,12 @@ class GossipNode:
         chosen = self.rng.sample(candidates, min(self.config.fanout, len(candidates)))
         return [self.sync(transport, address) for address in chosen]
 
-    def sync(self, transport: Transport, address: str) -> RoundReport:
-        """Push-pull anti-entropy with the node at ``address``; never raises."""
-        session = _Session(self, transport, address)
+    def sync(
+        self, transport: Transport, address: str, progress: Callable[[str], None] | None = None
+    ) -> RoundReport:
+        """Push-pull anti-entropy with the node at ``address``; never raises.
+        ``progress`` is told each step (``digest``, ``reconcile``, ``pull``, ``push``)."""
+        session = _Session(self, transport, address, progress)
         try:
             session.run()
         except TransportError as e:
@@ -410,8 +413,15 @@ class _Budget:
 class _Session:
     """The initiator's side of one round with one peer."""
 
-    def __init__(self, node: GossipNode, transport: Transport, address: str) -> None:
+    def __init__(
+        self,
+        node: GossipNode,
+        transport: Transport,
+        address: str,
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
         self.node = node
+        self.progress = progress
         self.transport = transport
         self.address = address
         self.peer = node.peers.peer_at(address)
@@ -419,6 +429,8 @@ class _Session:
 
     def ask(self, kind: MessageType, body: Any) -> Any:
         node = self.node
+        if self.progress is not None:
+            self.progress(kind.name.lower())
         request = seal(node.key, kind, body, time=node._now())
         self.report.bytes_out += len(request)
         self.report.messages += 1

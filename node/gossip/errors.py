@@ -8,10 +8,12 @@ GossipError
 
 from __future__ import annotations
 
+from ..errors import NodeError
+
 __all__ = ["GossipError", "PeerError", "TransportError", "WireError"]
 
 
-class GossipError(Exception):
+class GossipError(NodeError):
     """Base of every error raised by ``node.gossip``."""
 
 

@@ -1,0 +1,406 @@
+"""The node's HTTP service (FastAPI; routes and statuses in ``specs/api.md``).
+
+Every error is a JSON problem detail (RFC 9457, ``application/problem+json``) with a 4xx
+status for anything the client sent wrong; a 5xx means a bug here. Request bodies are
+capped before they are read in full (:class:`_Guard`); non-gossip routes are rate-limited
+per client address, gossip per node key (every gossip message is signed by its node).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+
+from credentials.errors import CredentialError
+from credentials.inputs import ParsedInput, document_kind, parse_input
+from credentials.report import Report
+from credentials.verifier import Verifier
+from ledger.bundle import Bundle
+from ledger.errors import EncodingError, LedgerError, ProofError
+from ledger.statuslist import PURPOSES
+
+from .gossip.errors import WireError
+from .gossip.wire import MAX_MESSAGE_BYTES, MessageType
+from .service import NodeService
+from .status import StatusSources, credential_status, stapled_lists, status_subject
+
+__all__ = ["ApiLimits", "create_app"]
+
+CBOR: Final = "application/cbor"
+PROBLEM: Final = "application/problem+json"
+_Scope = MutableMapping[str, Any]
+_Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+_Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class ApiLimits:
+    body_bytes: int = 1024 * 1024  # JSON routes
+    ledger_bytes: int = MAX_MESSAGE_BYTES  # /gossip and /entries
+    rate: float = 100.0  # requests per second per client address (non-gossip routes)
+    burst: float = 400.0
+    max_entries_page: int = 1000
+
+
+class Problem(HTTPException):
+    """An HTTP error with an RFC 9457 problem type."""
+
+    def __init__(self, status: int, kind: str, detail: str) -> None:
+        super().__init__(status_code=status, detail=detail)
+        self.kind = kind
+
+
+def _problem(status: int, kind: str, detail: str, **extra: Any) -> JSONResponse:
+    titles = {
+        400: "Bad Request",
+        401: "Unauthorized",
+        403: "Forbidden",
+        404: "Not Found",
+        405: "Method Not Allowed",
+        413: "Content Too Large",
+        415: "Unsupported Media Type",
+        422: "Unprocessable Content",
+        429: "Too Many Requests",
+    }
+    body = {
+        "type": f"urn:musette:problem:{kind}",
+        "title": titles.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        **extra,
+    }
+    headers = {"Retry-After": "1"} if status == 429 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+class _Guard:
+    """Caps request bodies (413 before reading past the limit) and rate-limits non-gossip
+    routes per client address (429)."""
+
+    def __init__(self, app: Callable[..., Awaitable[None]], limits: ApiLimits) -> None:
+        self.app = app
+        self.limits = limits
+        self.buckets: dict[str, tuple[float, float]] = {}
+
+    def _allowed(self, client: str) -> bool:
+        now = time.monotonic()
+        tokens, at = self.buckets.get(client, (self.limits.burst, now))
+        tokens = min(self.limits.burst, tokens + (now - at) * self.limits.rate)
+        if tokens < 1:
+            self.buckets[client] = (tokens, now)
+            return False
+        self.buckets[client] = (tokens - 1, now)
+        return True
+
+    async def __call__(self, scope: _Scope, receive: _Receive, send: _Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        ledger_route = path in ("/gossip", "/entries")
+        limit = self.limits.ledger_bytes if ledger_route else self.limits.body_bytes
+        client = (scope.get("client") or ("?", 0))[0]
+        if path != "/gossip" and not self._allowed(client):
+            refusal = _problem(429, "rate-limited", "too many requests; slow down")
+            await refusal(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            detail = f"request body over the limit of {limit} bytes for {path}"
+            await _problem(413, "too-large", detail)(scope, receive, send)
+            return
+        seen = 0
+
+        async def capped() -> MutableMapping[str, Any]:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise Problem(413, "too-large", f"request body over {limit} bytes")
+            return message
+
+        await self.app(scope, capped, send)
+
+
+def _json_body(raw: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError) as e:
+        raise Problem(400, "malformed-json", f"the body is not JSON: {e}") from e
+    if not isinstance(value, dict):
+        raise Problem(400, "malformed-request", "the body must be a JSON object")
+    return value
+
+
+def _document_text(value: Any, member: str) -> str:
+    if isinstance(value, str):
+        return value  # a VC-JWT, SD-JWT or MUS1: payload
+    if isinstance(value, dict):
+        return json.dumps(value)
+    raise Problem(400, "malformed-request", f"{member} must be a JSON object or a string")
+
+
+def _vc_api_result(report: Report) -> JSONResponse:
+    """A W3C VC API verification result: checks passed, warnings (not checked), errors
+    (failed), with our full report beside them; 200 when verified, 400 otherwise."""
+    checks = [c.name for c in report.checks if c.status.value == "passed"]
+    warnings = [
+        {"check": c.name, "message": c.detail}
+        for c in report.checks
+        if c.status.value == "not-checked"
+    ]
+    errors = [
+        {"check": c.name, "message": c.detail} for c in report.checks if c.status.value == "failed"
+    ]
+    body = {
+        "verified": report.verified,
+        "checks": checks,
+        "warnings": warnings,
+        "errors": errors,
+        "report": report.to_json(),
+    }
+    return JSONResponse(body, status_code=200 if report.verified else 400)
+
+
+def create_app(service: NodeService, limits: ApiLimits | None = None) -> FastAPI:
+    limits = limits or ApiLimits()
+    app = FastAPI(
+        title="Musette node",
+        version="0.1.0",
+        summary="Feeds, gossip, status lists and offline-grade verification of skill credentials.",
+        docs_url=None,
+        redoc_url=None,
+    )
+
+    @app.exception_handler(Problem)
+    async def _on_problem(_: Request, e: Problem) -> JSONResponse:
+        return _problem(e.status_code, e.kind, str(e.detail))
+
+    @app.exception_handler(HTTPException)
+    async def _on_http(_: Request, e: HTTPException) -> JSONResponse:
+        kinds = {404: "not-found", 405: "method-not-allowed"}
+        return _problem(e.status_code, kinds.get(e.status_code, "http"), str(e.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def _on_invalid(_: Request, e: RequestValidationError) -> JSONResponse:
+        first = e.errors()[0] if e.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return _problem(400, "malformed-request", f"{where}: {first.get('msg', 'invalid')}")
+
+    # -- health and feeds ------------------------------------------------------------------
+
+    @app.get("/health", summary="The node is up; its identity and ledger in figures.")
+    def health() -> dict[str, Any]:
+        return service.summary()
+
+    @app.get("/feeds", summary="Feed heads, in author order, a page at a time.")
+    def feeds(after: str = "", limit: int = 500) -> dict[str, Any]:
+        if not 1 <= limit <= 5000:
+            raise Problem(400, "malformed-request", "limit is 1 to 5000")
+        heads = sorted(service.replica.index(), key=lambda h: h.author)
+        page = [h for h in heads if h.author > after][:limit]
+        return {
+            "feeds": [
+                {"author": h.author, "size": h.size, "root": h.root.hex(), "forked": h.forked}
+                for h in page
+            ],
+            "next": page[-1].author if len(page) == limit else None,
+        }
+
+    @app.get("/feeds/{author}/entries", summary="Signed entries of a feed, by range.")
+    def feed_entries(
+        author: str, start: int = 0, end: int | None = None, proof_from: int | None = None
+    ) -> dict[str, Any]:
+        head = service.replica.index().get(author)
+        if head is None or head.forked:
+            kind = "no such feed" if head is None else "a forked feed (see its fork proof)"
+            raise Problem(404, "no-feed", f"{author}: {kind}")
+        stop = min(head.size, end if end is not None else head.size)
+        stop = min(stop, start + limits.max_entries_page)
+        if start < 0 or start > stop:
+            raise Problem(400, "bad-range", f"start must be 0 to {stop}")
+        entries = service.replica.entries(author, start, stop)
+        checkpoint = service.replica.checkpoint(author) if stop == head.size else None
+        proof: list[bytes] = []
+        if proof_from is not None:
+            try:
+                proof = service.replica.consistency(author, proof_from, stop)
+            except (ProofError, ValueError) as e:
+                raise Problem(400, "bad-range", str(e)) from e
+        b64 = _b64
+        return {
+            "author": author,
+            "size": head.size,
+            "root": head.root.hex(),
+            "start": start,
+            "entries": [b64(e) for e in entries],
+            "checkpoint": b64(checkpoint) if checkpoint else None,
+            "consistency": [b64(p) for p in proof],
+        }
+
+    @app.post(
+        "/entries",
+        summary="Submit signed entries (a CBOR ledger bundle); each is verified first.",
+        openapi_extra={"requestBody": {"content": {CBOR: {"schema": {"type": "string"}}}}},
+    )
+    async def submit(request: Request) -> JSONResponse:
+        raw = await request.body()
+        try:
+            bundle = Bundle.from_bytes(raw, max_bytes=limits.ledger_bytes)
+        except EncodingError as e:
+            raise Problem(400, "malformed-bundle", str(e)) from e
+        report = await run_in_threadpool(service.submit, bundle)
+        body = {
+            "stored": report.stored,
+            "known": report.known,
+            "refused": report.refused[:100],
+            "forks": [{"author": f.author, "variant": f.variant} for f in report.forks],
+        }
+        status = 200 if not (report.invalid and not report.stored) else 422
+        return JSONResponse(body, status_code=status)
+
+    # -- gossip -----------------------------------------------------------------------------
+
+    @app.post(
+        "/gossip",
+        summary="One signed gossip message in, one out (CBOR, specs/gossip.md).",
+        openapi_extra={"requestBody": {"content": {CBOR: {"schema": {"type": "string"}}}}},
+    )
+    async def gossip(request: Request) -> Response:
+        raw = await request.body()
+        return await run_in_threadpool(_gossip, raw)
+
+    def _gossip(raw: bytes) -> Response:
+        node = service.gossip
+        try:
+            envelope = node.open_request(raw, max_bytes=limits.ledger_bytes)
+        except WireError as e:
+            return _problem(400, "bad-envelope", str(e))
+        sender = envelope.sender_did
+        if service.peers.banned(sender):
+            return _problem(403, "dropped", "this node has dropped you for a while (back-off)")
+        if not service.peers.allow(sender):
+            return _problem(429, "rate-limited", "too many gossip requests from your node")
+        answer = node.answer(envelope)
+        status = 400 if answer_is_error(answer) else 200
+        return Response(answer, status_code=status, media_type=CBOR)
+
+    @app.get("/peers", summary="Peers this node knows, with scores and bans.")
+    def peers() -> dict[str, Any]:
+        now = service.clock()
+        return {
+            "node": service.did,
+            "addresses": sorted(service.addresses),
+            "peers": [r.to_json(now) for r in service.peers.records()],
+        }
+
+    # -- status -------------------------------------------------------------------------------
+
+    @app.get(
+        "/status/{fingerprint}/{number}/{purpose}",
+        summary="An issuer's latest Bitstring Status List credential.",
+    )
+    def status_list(fingerprint: str, number: int, purpose: str) -> JSONResponse:
+        if purpose not in PURPOSES:
+            raise Problem(404, "not-found", f"purpose is one of {', '.join(PURPOSES)}")
+        try:
+            document = service.status_list(fingerprint, number, purpose)
+        except (LedgerError, CredentialError) as e:
+            raise Problem(400, "bad-list", str(e)) from e
+        if document is None:
+            raise Problem(404, "no-list", "this node holds no such status list")
+        return JSONResponse(document, media_type="application/vc+ld+json")
+
+    @app.post("/status-lists", summary="Hand the node a signed status list credential to serve.")
+    async def put_status_list(request: Request) -> dict[str, Any]:
+        document = _json_body(await request.body())
+        report = await run_in_threadpool(Verifier().verify, parse_input(json.dumps(document)))
+        if not report.verified:
+            failed = next((c for c in report.checks if c.status.value != "passed"), None)
+            why = f"{failed.name}: {failed.detail}" if failed else "not verified"
+            raise Problem(422, "unverified", f"the status list does not verify ({why})")
+        try:
+            kept = service.accept_status_list(document)
+        except LedgerError as e:
+            raise Problem(422, "bad-list", str(e)) from e
+        return {"kept": kept, "id": document.get("id")}
+
+    @app.post("/status/check", summary="A credential's status as this node's ledger knows it.")
+    async def status_check(request: Request) -> dict[str, Any]:
+        body = _json_body(await request.body())
+        text = _document_text(body.get("credential"), "credential")
+        document, token = status_subject(parse_input(text))
+        with service.replica.lock:
+            found = credential_status(service.store, document, token)
+        return found.to_json()
+
+    # -- VC API verification ------------------------------------------------------------------
+
+    def _verify(text: str, options: dict[str, Any], kind: str) -> JSONResponse:
+        parsed = parse_input(text)
+        if _kind(parsed) != kind:
+            raise Problem(400, "wrong-kind", f"this route verifies a {kind}, not a {_kind(parsed)}")
+        challenge, domain = options.get("challenge"), options.get("domain")
+        if not all(v is None or isinstance(v, str) for v in (challenge, domain)):
+            raise Problem(400, "malformed-request", "options.challenge and domain are strings")
+        with service.replica.lock:
+            checks = (StatusSources(lists=stapled_lists(parsed.document), store=service.store),)
+            report = Verifier(checks=checks).verify(parsed, challenge=challenge, domain=domain)
+        return _vc_api_result(report)
+
+    @app.post("/credentials/verify", summary="Verify a credential (W3C VC API shape).")
+    async def verify_credential(request: Request) -> JSONResponse:
+        body = _json_body(await request.body())
+        text = _document_text(body.get("verifiableCredential"), "verifiableCredential")
+        options = body.get("options") or {}
+        if not isinstance(options, dict):
+            raise Problem(400, "malformed-request", "options must be an object")
+        return await run_in_threadpool(_verify, text, options, "credential")
+
+    @app.post("/presentations/verify", summary="Verify a presentation (W3C VC API shape).")
+    async def verify_presentation(request: Request) -> JSONResponse:
+        body = _json_body(await request.body())
+        text = _document_text(body.get("verifiablePresentation"), "verifiablePresentation")
+        options = body.get("options") or {}
+        if not isinstance(options, dict):
+            raise Problem(400, "malformed-request", "options must be an object")
+        return await run_in_threadpool(_verify, text, options, "presentation")
+
+    @app.exception_handler(CredentialError)
+    async def _on_credential(_: Request, e: CredentialError) -> JSONResponse:
+        return _problem(400, "bad-document", str(e))
+
+    @app.exception_handler(LedgerError)
+    async def _on_ledger(_: Request, e: LedgerError) -> JSONResponse:
+        return _problem(400, "bad-ledger-data", str(e))
+
+    app.add_middleware(_Guard, limits=limits)
+    return app
+
+
+def _kind(parsed: ParsedInput) -> str:
+    """``credential`` or ``presentation`` (a JWT's or SD-JWT's kind from its payload)."""
+    if parsed.document is not None:
+        return document_kind(parsed.document)
+    return "credential" if parsed.format == "sd-jwt" else "document"
+
+
+def answer_is_error(envelope: bytes) -> bool:
+    """Whether a signed response is an ERROR message (its type is the second element)."""
+    return len(envelope) > 2 and envelope[2] == MessageType.ERROR
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
