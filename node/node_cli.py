@@ -3,13 +3,17 @@ handing a home's entries to one (``specs/api.md``, ``specs/gossip.md``)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 import typer
+import uvicorn
 from rich.progress import BarColumn, Progress, TextColumn
 
 from ledger import merkle
@@ -53,8 +57,6 @@ def serve(
     as_json: JsonOpt = False,
 ) -> None:
     """Serve this home's ledger and gossip with peers until interrupted (Ctrl-C)."""
-    import uvicorn
-
     from .api import create_app
 
     if not 1 <= fanout <= 3:
@@ -77,7 +79,9 @@ def serve(
     config = uvicorn.Config(
         create_app(service), log_level="warning", access_log=False, lifespan="off"
     )
-    server = uvicorn.Server(config)
+    server = _Server(config)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, server.request_exit)
     transport = HttpTransport()
     gossip = threading.Thread(
         target=service.run_gossip, args=(transport, interval), name="gossip", daemon=True
@@ -101,6 +105,19 @@ def serve(
         listener.close()
     if not as_json:
         stdout.print("node stopped")
+
+
+class _Server(uvicorn.Server):
+    """uvicorn, with our own Ctrl-C and SIGTERM handling: both ask for a clean shutdown,
+    after which ``serve`` closes the gossip loop and the databases and exits 0 (uvicorn's
+    own handling re-raises the signal once the server is down)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+    def request_exit(self, signum: int, frame: object) -> None:
+        self.should_exit = True
 
 
 @node_app.command("peers")

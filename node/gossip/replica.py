@@ -128,6 +128,7 @@ class StoreReplica:
                 stored = self.store.ingest(entries, checkpoints)
                 report.stored += stored.stored
                 report.known += stored.known
+                report.invalid += stored.invalid
                 report.refused += stored.refused
                 report.forks += stored.forks
                 touched |= {p.author for p in stored.forks}
