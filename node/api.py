@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -60,7 +60,9 @@ class Problem(HTTPException):
         self.kind = kind
 
 
-def _problem(status: int, kind: str, detail: str, **extra: Any) -> JSONResponse:
+def _problem(
+    status: int, kind: str, detail: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
     titles = {
         400: "Bad Request",
         401: "Unauthorized",
@@ -77,9 +79,8 @@ def _problem(status: int, kind: str, detail: str, **extra: Any) -> JSONResponse:
         "title": titles.get(status, "Error"),
         "status": status,
         "detail": detail,
-        **extra,
     }
-    headers = {"Retry-After": "1"} if status == 429 else None
+    headers = {**(headers or {}), **({"Retry-After": "1"} if status == 429 else {})}
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -191,7 +192,9 @@ def create_app(service: NodeService, limits: ApiLimits | None = None) -> FastAPI
     @app.exception_handler(HTTPException)
     async def _on_http(_: Request, e: HTTPException) -> JSONResponse:
         kinds = {404: "not-found", 405: "method-not-allowed"}
-        return _problem(e.status_code, kinds.get(e.status_code, "http"), str(e.detail))
+        # e.headers carries a 405's Allow (RFC 9110 §15.5.6: a 405 MUST send it)
+        kind = kinds.get(e.status_code, "http")
+        return _problem(e.status_code, kind, str(e.detail), headers=e.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _on_invalid(_: Request, e: RequestValidationError) -> JSONResponse:

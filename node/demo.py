@@ -3,7 +3,9 @@
 Act one: a community and two peers issue to a worker; the worker presents by QR; a
 recruiter verifies offline. Act two: an issuer revokes one attestation; the worker's
 next presentation staples the issuer's signed status list, and the recruiter's offline
-check reports the revocation.
+check reports the revocation. Act three: three node processes on loopback, in a line;
+the issuer hands her revocation to the first, gossip carries it to the third, and the
+recruiter's status query to that farthest node reports it.
 
 Everything goes through the same library calls the CLI commands make. The demo checks
 its own story (genuine documents verify, forged, replayed and revoked ones do not) and
@@ -16,6 +18,7 @@ import copy
 import json
 import secrets
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,13 +34,18 @@ from credentials.verifier import Verifier
 from ledger.entries import credential_digest
 from wallet.store import CredentialStore
 
+from .client import NodeClient
 from .home import Home
 from .issuing import issue_from_home
 from .ledger_cli import status_list_document
+from .node_cli import push_ledger
 from .output import describe_claim, print_report, stdout
+from .processes import NodeProcess, free_ports
 from .status import StatusSources, stapled_lists, status_reference
 
 __all__ = ["run_demo"]
+
+_PASSPHRASE = "demo passphrase, not a secret"  # noqa: S105 (throwaway demo homes)
 
 
 def _parsed(document: dict[str, Any] | str) -> ParsedInput:
@@ -61,7 +69,7 @@ def _story(base: Path) -> bool:
     # Throwaway homes: each keystore is sealed under a fixed demo passphrase, with the
     # real KDF (Argon2id, moderate), so the demo shows the cost users pay.
     homes = {
-        who: Home(base / who, passphrase=lambda: "demo passphrase, not a secret")
+        who: Home(base / who, passphrase=lambda: _PASSPHRASE)
         for who in ("guild", "amira", "bastien", "chloe")
     }
     ids = {who: home.identities.create("main") for who, home in homes.items()}
@@ -191,6 +199,7 @@ def _story(base: Path) -> bool:
     ok &= not replay.verified
 
     ok &= _act_two(homes, attestation, badge, chloe)
+    ok &= _act_three(base, homes["amira"], attestation)
     verdict = "[green]the story holds[/green]" if ok else "[red]the story does not hold[/red]"
     stdout.print(Rule(f"Demo done: {verdict}"))
     return bool(ok)
@@ -256,6 +265,49 @@ def _act_two(
         else "  [red]the revocation was not reported as it should be[/red]"
     )
     return holds
+
+
+def _act_three(base: Path, amira: Home, attestation: dict[str, Any]) -> bool:
+    stdout.print(Rule("Musette — act three: the revocation gossips across three nodes"))
+    ports = free_ports(3)
+    urls = [f"http://127.0.0.1:{p}" for p in ports]
+    neighbours = [[urls[1]], [urls[0], urls[2]], [urls[1]]]  # a line: A - B - C
+    env = {"MUSETTE_PASSPHRASE": _PASSPHRASE}
+    nodes = [
+        NodeProcess(base / f"node-{name}", port, peers=peers, interval=0.5, env=env)
+        for name, port, peers in zip("ABC", ports, neighbours, strict=True)
+    ]
+    try:
+        for name, node in zip("ABC", nodes, strict=True):
+            node.start()
+            stdout.print(f"  node {name} (its own process) serves {node.url}")
+        far = nodes[2]
+        before = far.health()["rounds"]
+        with NodeClient(far.url) as client:
+            asked = client.post_json("/status/check", {"credential": attestation})
+        stdout.print(f"  before: node C says the attestation is {asked['status']}")
+        pushed = push_ledger(amira, nodes[0].url)
+        stdout.print(
+            f"  Amira hands node A her feed: {pushed['stored']} entries stored, "
+            f"{len(pushed['status_lists'])} signed status lists to serve"
+        )
+        deadline = time.monotonic() + 60
+        with NodeClient(far.url) as client:
+            while time.monotonic() < deadline:
+                asked = client.post_json("/status/check", {"credential": attestation})
+                if asked["status"] == "revoked":
+                    break
+                time.sleep(0.2)
+        rounds = far.health()["rounds"] - before
+        stdout.print(
+            f"  the recruiter asks node C, two hops from A: [bold]{asked['status']}[/bold] "
+            f"({asked['detail']}; C gossiped {rounds} rounds meanwhile)"
+        )
+        holds = asked["status"] == "revoked"
+    finally:
+        codes = [node.stop() for node in nodes]
+    stdout.print(f"  the three nodes stop cleanly (exit statuses {codes})")
+    return holds and codes == [0, 0, 0]
 
 
 def _print_summary(report: Report, title: str) -> None:

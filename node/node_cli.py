@@ -199,8 +199,26 @@ def ledger_push(
 ) -> None:
     """Hand a node the entries it lacks from this home's ledger, and the home's signed
     status lists to serve (for a home that runs no node)."""
-    address = _address(url)
-    place = Home(home_path(home))
+    out = push_ledger(Home(home_path(home)), _address(url))
+    served = out["status_lists"]
+    address = out["node"]
+    if as_json:
+        emit_json(out)
+    else:
+        stdout.print(
+            f"{out['sent']} entries sent to {address}: {out['stored']} stored, "
+            f"{out['known']} already known, {len(out['refused'])} refused; "
+            f"{len(served)} status lists handed over"
+        )
+        for reason in out["refused"][:10]:
+            stdout.print(f"  refused: {reason}")
+    if out["refused"]:
+        raise Failed
+
+
+def push_ledger(place: Home, address: str) -> dict[str, Any]:
+    """Hand the node at ``address`` what it lacks of ``place``'s ledger, and the home's
+    freshly signed status lists; what was sent, stored and refused."""
     with NodeClient(address) as client:
         theirs = _node_heads(client)
         with place.ledger() as store:
@@ -223,7 +241,7 @@ def ledger_push(
         if bundle.entries:
             result = client.post_cbor("/entries", bundle.to_bytes())
         served = [client.post_json("/status-lists", doc).get("id") for doc in lists]
-    out = {
+    return {
         "node": address,
         "sent": len(bundle.entries),
         "stored": result.get("stored", 0),
@@ -232,18 +250,6 @@ def ledger_push(
         "forks": result.get("forks", []),
         "status_lists": served,
     }
-    if as_json:
-        emit_json(out)
-    else:
-        stdout.print(
-            f"{out['sent']} entries sent to {address}: {out['stored']} stored, "
-            f"{out['known']} already known, {len(out['refused'])} refused; "
-            f"{len(served)} status lists handed over"
-        )
-        for reason in out["refused"][:10]:
-            stdout.print(f"  refused: {reason}")
-    if out["refused"]:
-        raise Failed
 
 
 def _node_heads(client: NodeClient) -> dict[str, tuple[int | None, bytes]]:

@@ -44,12 +44,14 @@ class NodeProcess:
         peers: list[str] | None = None,
         interval: float = 0.5,
         log: Path | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.home = home
         self.port = port
         self.peers = peers or []
         self.interval = interval
         self.log = log or home.parent / f"{home.name}.node.log"
+        self.env = {**os.environ, **(env or {})}
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -70,7 +72,7 @@ class NodeProcess:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 cwd=Path(__file__).resolve().parent.parent,
-                env=os.environ.copy(),
+                env=self.env,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
