@@ -161,7 +161,7 @@ def sync_cmd(
             BarColumn(),
             console=stderr,
             transient=True,
-            disable=as_json,
+            disable=as_json or not stderr.is_terminal,
         ) as bar:
             task = bar.add_task("digest", total=len(_STEPS), peer=address)
 
