@@ -54,9 +54,7 @@ def open_database(
     path.parent.mkdir(parents=True, exist_ok=True)
     conn: sqlite3.Connection | None = None
     try:
-        conn = sqlite3.connect(
-            path, isolation_level=None, timeout=30, check_same_thread=not shared
-        )
+        conn = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=not shared)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")

@@ -163,6 +163,7 @@ class MemoryReplica:
                 proof.verify()
             except (EncodingError, ForkError) as e:
                 report.refused.append(f"fork proof refused: {e}")
+                report.invalid += 1
                 continue
             self._fork(proof, report)
         blocked: set[str] = set()

@@ -121,6 +121,7 @@ class StoreReplica:
                     proof = self.store.add_fork(data)
                 except (EncodingError, ForkError) as e:
                     report.refused.append(f"fork proof refused: {e}")
+                    report.invalid += 1
                     continue
                 report.forks.append(proof)
                 touched.add(proof.author)

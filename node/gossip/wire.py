@@ -117,15 +117,17 @@ def open_envelope(
     if not (isinstance(outer, list) and len(outer) == 6):
         raise WireError("message is not a six-element gossip envelope")
     version, kind, public, time, payload, signature = outer
-    if version != VERSION:
+    # type() is int, not isinstance: CBOR true would otherwise pass as 1, a second
+    # encoding of the same signed message.
+    if type(version) is not int or version != VERSION:
         raise WireError(f"gossip version {version!r} is not supported (this node speaks 1)")
-    if not isinstance(kind, int) or kind not in MessageType._value2member_map_:
+    if type(kind) is not int or kind not in MessageType._value2member_map_:
         raise WireError(f"unknown message type {kind!r}")
     if not (isinstance(public, bytes) and isinstance(payload, bytes)):
         raise WireError("message key and body must be byte strings")
     if not (isinstance(signature, bytes) and len(signature) == 64):
         raise WireError("message signature must be 64 bytes")
-    if not isinstance(time, int) or time < 0 or time >= 2**63:
+    if type(time) is not int or time < 0 or time >= 2**63:
         raise WireError("message time must be an unsigned integer")
     if cbor2.dumps(outer) != data:
         raise WireError("message is not in deterministic CBOR encoding")
