@@ -95,6 +95,9 @@ class _Guard:
 
     def _allowed(self, client: str) -> bool:
         now = time.monotonic()
+        if len(self.buckets) > 10_000:  # forget the clients whose buckets have refilled
+            refill = self.limits.burst / self.limits.rate
+            self.buckets = {c: b for c, b in self.buckets.items() if now - b[1] < refill}
         tokens, at = self.buckets.get(client, (self.limits.burst, now))
         tokens = min(self.limits.burst, tokens + (now - at) * self.limits.rate)
         if tokens < 1:
@@ -335,7 +338,7 @@ def create_app(service: NodeService, limits: ApiLimits | None = None) -> FastAPI
             why = f"{failed.name}: {failed.detail}" if failed else "not verified"
             raise Problem(422, "unverified", f"the status list does not verify ({why})")
         try:
-            kept = service.accept_status_list(document)
+            kept = await run_in_threadpool(service.accept_status_list, document)
         except LedgerError as e:
             raise Problem(422, "bad-list", str(e)) from e
         return {"kept": kept, "id": document.get("id")}
@@ -344,6 +347,10 @@ def create_app(service: NodeService, limits: ApiLimits | None = None) -> FastAPI
     async def status_check(request: Request) -> dict[str, Any]:
         body = _json_body(await request.body())
         text = _document_text(body.get("credential"), "credential")
+        # off the event loop: the replica's lock may be held by a gossip round or a verify
+        return await run_in_threadpool(_status_of, text)
+
+    def _status_of(text: str) -> dict[str, Any]:
         document, token = status_subject(parse_input(text))
         with service.replica.lock:
             found = credential_status(service.store, document, token)
@@ -358,9 +365,12 @@ def create_app(service: NodeService, limits: ApiLimits | None = None) -> FastAPI
         challenge, domain = options.get("challenge"), options.get("domain")
         if not all(v is None or isinstance(v, str) for v in (challenge, domain)):
             raise Problem(400, "malformed-request", "options.challenge and domain are strings")
-        with service.replica.lock:
-            checks = (StatusSources(lists=stapled_lists(parsed.document), store=service.store),)
-            report = Verifier(checks=checks).verify(parsed, challenge=challenge, domain=domain)
+        # Only the status lookup touches the ledger: the lock is taken for it alone, so
+        # verifications run side by side and never hold up gossip.
+        sources = StatusSources(
+            lists=stapled_lists(parsed.document), store=service.store, lock=service.replica.lock
+        )
+        report = Verifier(checks=(sources,)).verify(parsed, challenge=challenge, domain=domain)
         return _vc_api_result(report)
 
     @app.post("/credentials/verify", summary="Verify a credential (W3C VC API shape).")

@@ -10,6 +10,7 @@ of these, the check is ``not-checked``, never ``passed``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -181,9 +182,11 @@ class StatusSources:
         *,
         lists: Iterable[Mapping[str, Any]],
         store: LedgerStore | None,
+        lock: AbstractContextManager[Any] | None = None,
     ) -> None:
         self._lists = StatusListCheck(status_lists=list(lists), verifier=Verifier())
         self._store = store
+        self._lock = lock or nullcontext()  # a store shared between threads (the node)
 
     def check(self, credential: Mapping[str, Any], *, now: datetime) -> Check:
         from_lists = self._lists.check(credential, now=now)
@@ -191,7 +194,8 @@ class StatusSources:
             return from_lists
         if credential.get("credentialStatus") is None:
             return from_lists
-        found = credential_status(self._store, credential)
+        with self._lock:
+            found = credential_status(self._store, credential)
         if found.status == "unknown":
             return Check.not_checked(self.name, f"{from_lists.detail}; {found.detail}")
         age = f", {_age(now - found.as_of)} old" if found.as_of else ""
