@@ -33,6 +33,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/didkit_baseline.py
 	$(BIN)/python bench/statuslist.py
 	$(BIN)/python bench/ledger.py
+	$(BIN)/python bench/node_http.py
+	$(BIN)/python bench/gossip.py
 
 vectors: $(STAMP)
 	for generator in specs/vectors/*/generate.py; do $(BIN)/python $$generator || exit 1; done

@@ -180,12 +180,15 @@ class KeyPair:
 
     seed: bytes = field(repr=False)
     public: Ed25519PublicKey = field(init=False)
+    # libsodium's expanded key, made once (deriving it costs as much as a signature)
+    _signing: nacl.signing.SigningKey = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if len(self.seed) != 32:
             raise KeyFormatError(f"an Ed25519 seed is 32 bytes, got {len(self.seed)}")
-        verify_key = nacl.signing.SigningKey(self.seed).verify_key
-        object.__setattr__(self, "public", Ed25519PublicKey(raw=bytes(verify_key)))
+        signing = nacl.signing.SigningKey(self.seed)
+        object.__setattr__(self, "_signing", signing)
+        object.__setattr__(self, "public", Ed25519PublicKey(raw=bytes(signing.verify_key)))
 
     @classmethod
     def generate(cls) -> KeyPair:
@@ -238,7 +241,7 @@ class KeyPair:
 
     def sign(self, message: bytes) -> bytes:
         """A detached Ed25519 signature (64 bytes) over ``message``."""
-        return bytes(nacl.signing.SigningKey(self.seed).sign(message).signature)
+        return bytes(self._signing.sign(message).signature)
 
     def x25519_secret(self) -> bytes:
         """The X25519 secret key derived from this Ed25519 key."""

@@ -11,7 +11,7 @@ from typing import Any, Final
 import httpx
 
 from .errors import NodeUnreachableError
-from .gossip.errors import TransportError
+from .gossip.errors import RefusedError, TransportError
 
 __all__ = ["HttpTransport", "NodeClient"]
 
@@ -53,7 +53,10 @@ class HttpTransport:
         if response.headers.get("content-type", "").startswith(CBOR):
             return data  # an answer, or a signed ERROR message
         response._content = data  # already read: let .json() see it
-        raise TransportError(f"{address}: HTTP {response.status_code}: {_problem_detail(response)}")
+        reason = f"{address}: HTTP {response.status_code}: {_problem_detail(response)}"
+        if response.status_code in (403, 429):
+            raise RefusedError(reason)
+        raise TransportError(reason)
 
 
 class NodeClient:

@@ -33,7 +33,7 @@ from ledger.entries import Checkpoint
 from ledger.errors import LedgerError, ProofError
 from ledger.store import IngestReport
 
-from .errors import GossipError, PeerError, TransportError, WireError
+from .errors import GossipError, PeerError, RefusedError, TransportError, WireError
 from .index import FANOUT, MAX_DEPTH, Head, HeadIndex, key_of
 from .peers import PeerBook
 from .replica import Replica
@@ -55,6 +55,9 @@ class GossipConfig:
     fanout: int = 3  # peers per round
     list_below: int = 4  # a range with at most this many heads is answered with its heads
     max_prefixes: int = 512  # ranges asked for in one reconcile request
+    # Reconcile requests in one round (the rest waits for the next); above MAX_DEPTH + 1,
+    # so that a round can always descend to some range's heads.
+    max_reconcile: int = 32
     max_entries: int = 2000  # entries in one pull or push message
     max_bytes: int = 2 * 1024 * 1024  # entry bytes in one pull or push message
     probe_pages: int = 8  # pages fetched per round while looking for a fork
@@ -251,7 +254,9 @@ class GossipNode:
             end = min(end, head.size)
             if start >= end:
                 continue
-            entries = budget.take(self.replica.entries(author, start, end))
+            entries = budget.take(
+                self.replica.entries(author, start, min(end, start + budget.entries))
+            )
             if entries:
                 feeds.append(self._feed_message(author, start, entries, head.size))
         return {"forks": proofs, "feeds": feeds}
@@ -338,12 +343,16 @@ class GossipNode:
                 checked.checkpoints.append(checkpoint)
         return checked
 
-    def _charge(self, peer: str, report: IngestReport, bad_checkpoints: int = 0) -> None:
-        """Score a peer for what it sent us."""
+    def _charge(self, peer: str, report: IngestReport, bad_checkpoints: int = 0) -> bool:
+        """Score a peer for what it sent us; whether it cost the peer anything."""
+        charged = False
         if report.invalid or bad_checkpoints:
             self.peers.penalize(peer, "invalid-entry", min(20, report.invalid + bad_checkpoints))
+            charged = True
         if any(proof.author == peer for proof in report.forks):
             self.peers.penalize(peer, "own-fork")
+            charged = True
+        return charged
 
     # -- starting a round -----------------------------------------------------------------
 
@@ -361,6 +370,8 @@ class GossipNode:
         session = _Session(self, transport, address, progress)
         try:
             session.run()
+        except RefusedError as e:
+            session.report.error = str(e)
         except TransportError as e:
             session.report.error = str(e)
             self.peers.penalize(session.peer, "unreachable")
@@ -370,7 +381,8 @@ class GossipNode:
         except GossipError as e:
             session.report.error = str(e)
         else:
-            self.peers.reward(session.peer)
+            if not session.charged:  # a round that cost the peer score earns it nothing
+                self.peers.reward(session.peer)
         session.report.peer = session.peer if session.peer.startswith("did:") else None
         return session.report
 
@@ -422,6 +434,7 @@ class _Session:
     ) -> None:
         self.node = node
         self.progress = progress
+        self.charged = False
         self.transport = transport
         self.address = address
         self.peer = node.peers.peer_at(address)
@@ -460,12 +473,21 @@ class _Session:
         self._push(plan)
 
     def _reconcile(self, index: HeadIndex) -> dict[str, list[Head]]:
-        """The peer's heads in every range where they differ from ours (by prefix)."""
+        """The peer's heads in every range where they differ from ours (by prefix).
+
+        At most ``max_reconcile`` requests, deepest ranges first: a round cut short by
+        the budget has still settled some ranges down to their heads, so the next round
+        goes further (the ranges settled no longer differ), and a peer that answers every
+        range with fresh fingerprints reaches the longest prefix, a protocol error, within
+        ``MAX_DEPTH + 1`` requests instead of leading us down 16^k ranges."""
+        config = self.node.config
         listed: dict[str, list[Head]] = {}
         pending = [""]
-        while pending:
-            batch = pending[: self.node.config.max_prefixes]
-            pending = pending[len(batch) :]
+        for requests_left in reversed(range(config.max_reconcile)):
+            if not pending:
+                break
+            batch = pending[-config.max_prefixes :]
+            del pending[-len(batch) :]
             body = _map(self.ask(MessageType.RECONCILE, {"prefixes": batch}), "reconcile")
             ranges = _list(body.get("ranges"), "ranges")
             _expect(len(ranges) == len(batch), "one range for each prefix asked")
@@ -488,6 +510,8 @@ class _Session:
                             pending.append(prefix + digit)
                 else:
                     raise PeerError(f"unknown range kind {kind!r}")
+            # Drop what the requests left could never ask (the shallowest ranges).
+            del pending[: max(0, len(pending) - requests_left * config.max_prefixes)]
         return listed
 
     def _plan(self, index: HeadIndex, listed: Mapping[str, list[Head]]) -> _Plan:
@@ -520,10 +544,14 @@ class _Session:
         return plan
 
     def _pull(self, plan: _Plan) -> None:
-        node = self.node
         wants = [[a, start, head.size] for a, (start, head) in plan.pull.items()]
-        if not (wants or plan.pull_forks or plan.probe):
-            return
+        if wants or plan.pull_forks:
+            self._pull_feeds(plan, wants)
+        for author, size in plan.probe.items():
+            self._probe(author, size)
+
+    def _pull_feeds(self, plan: _Plan, wants: list[list[Any]]) -> None:
+        node = self.node
         body = _map(self.ask(MessageType.PULL, {"forks": plan.pull_forks, "feeds": wants}), "pull")
         forks = _blobs(body.get("forks", []), "forks")
         feeds = body.get("feeds", [])
@@ -533,10 +561,8 @@ class _Session:
             mine = node.replica.index().get(author)
             plan.probe[author] = min(plan.pull[author][1].size, mine.size if mine else 0)
         report = node.replica.ingest(checked.entries, checked.checkpoints, forks)
-        node._charge(self.peer, report, checked.bad)
+        self.charged |= node._charge(self.peer, report, checked.bad)
         self._tally(report, checked.refused)
-        for author, size in plan.probe.items():
-            self._probe(author, size)
 
     def _probe(self, author: str, size: int) -> None:
         """Fetch the peer's copy of a feed that forked from ours, page by page, until the
@@ -544,8 +570,10 @@ class _Session:
         node = self.node
         start = 0
         for _ in range(node.config.probe_pages):
-            if start >= size or node.replica.fork_proof(author) is not None:
+            if node.replica.fork_proof(author) is not None:
                 return
+            if start >= size:
+                break
             want = {"forks": [], "feeds": [[author, start, size]]}
             body = _map(self.ask(MessageType.PULL, want), "pull")
             feeds = body.get("feeds", [])
@@ -559,13 +587,15 @@ class _Session:
             if not batch:
                 return
             report = node.replica.ingest(batch, [], [])
-            node._charge(self.peer, report)
+            self.charged |= node._charge(self.peer, report)
             self._tally(report, [])
             if report.forks:
                 return
             start += len(batch)
         if node.replica.fork_proof(author) is None and start >= size:
+            # Its whole copy matched ours: the head or proof that said otherwise was false.
             node.peers.penalize(self.peer, "bad-proof")
+            self.charged = True
 
     def _push(self, plan: _Plan) -> None:
         node = self.node
@@ -580,7 +610,8 @@ class _Session:
             mine = index.get(author)
             if mine is None or mine.forked or budget.spent:
                 continue
-            entries = budget.take(replica.entries(author, their_size, mine.size))
+            stop = min(mine.size, their_size + budget.entries)
+            entries = budget.take(replica.entries(author, their_size, stop))
             if entries:
                 feeds.append(node._feed_message(author, their_size, entries, mine.size))
         if not (forks or feeds):

@@ -28,7 +28,7 @@ from ledger.feed import FeedHead, admit
 from ledger.forks import ForkProof
 from ledger.store import IngestReport
 
-from .errors import GossipError, TransportError
+from .errors import GossipError, RefusedError, TransportError
 from .index import Head, HeadIndex
 
 __all__ = ["MemoryNetwork", "MemoryReplica"]
@@ -296,6 +296,6 @@ class MemoryNetwork:
         try:
             response = handler(request)
         except GossipError as e:  # refused (banned, rate-limited, malformed): no answer
-            raise TransportError(f"{address} refused: {e}") from e
+            raise RefusedError(f"{address} refused: {e}") from e
         self._deliver(address, response)
         return response

@@ -66,13 +66,10 @@ class Envelope:
 
     type: MessageType
     sender: Ed25519PublicKey
+    sender_did: str
     time: int
     body: Any
     raw: bytes
-
-    @property
-    def sender_did(self) -> str:
-        return self.sender.did
 
     @property
     def hash(self) -> bytes:
@@ -147,4 +144,4 @@ def open_envelope(
         body = encoding.decode(payload, "message body", max_bytes=max_bytes) if payload else None
     except EncodingError as e:
         raise WireError(str(e)) from e
-    return Envelope(MessageType(kind), sender, time, body, bytes(data))
+    return Envelope(MessageType(kind), sender, sender.did, time, body, bytes(data))
