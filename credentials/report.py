@@ -30,21 +30,29 @@ class Check:
     name: str
     status: CheckStatus
     detail: str
+    value: float | None = None  # a figure the check measured (the trust check's)
 
     @classmethod
-    def passed(cls, name: str, detail: str) -> Check:
-        return cls(name, CheckStatus.PASSED, detail)
+    def passed(cls, name: str, detail: str, value: float | None = None) -> Check:
+        return cls(name, CheckStatus.PASSED, detail, value)
 
     @classmethod
-    def failed(cls, name: str, detail: str) -> Check:
-        return cls(name, CheckStatus.FAILED, detail)
+    def failed(cls, name: str, detail: str, value: float | None = None) -> Check:
+        return cls(name, CheckStatus.FAILED, detail, value)
 
     @classmethod
     def not_checked(cls, name: str, detail: str) -> Check:
         return cls(name, CheckStatus.NOT_CHECKED, detail)
 
-    def to_json(self) -> dict[str, str]:
-        return {"name": self.name, "status": self.status.value, "detail": self.detail}
+    def to_json(self) -> dict[str, Any]:
+        shape: dict[str, Any] = {
+            "name": self.name,
+            "status": self.status.value,
+            "detail": self.detail,
+        }
+        if self.value is not None:
+            shape["value"] = self.value
+        return shape
 
 
 # The checks without which nothing is established: a document is verified only if these

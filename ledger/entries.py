@@ -19,7 +19,8 @@ Kinds and their bodies (each checked by :func:`parse_body`):
 ``suspension``            same as revocation
 ``unsuspension``          same as revocation
 ``flag``                  ``{"target": DID or digest (text or bytes), "reason": text}``
-``trust-snapshot``        ``{"scores": map}`` — reserved for the trust metric
+``trust-snapshot``        ``{"scores": map, ? "anchors": [did], ? "metric": text}`` — a node's trust
+                          scores (``ledger/trust_snapshot.py``, ``specs/trust.md`` §6)
 ========================  ===========================================================
 
 An edge statement (signed by the issuer at issuance, handed to the subject, not
@@ -77,6 +78,7 @@ _STATUS_KEYS: Final = frozenset({"credential", "list", "index"})
 _STATUS_OPTIONAL: Final = frozenset({"reason"})
 _FLAG_KEYS: Final = frozenset({"target", "reason"})
 _SNAPSHOT_KEYS: Final = frozenset({"scores"})
+_SNAPSHOT_OPTIONAL: Final = frozenset({"anchors", "metric"})
 
 
 def credential_digest(credential: Mapping[str, Any] | str) -> bytes:
@@ -389,8 +391,14 @@ def _parse_body(kind: str, body: Mapping[str, Any], *, author: str) -> EdgeState
             _text(body, "target", what)
         _text(body, "reason", what)
     elif kind == "trust-snapshot":
-        _exact_keys(body, _SNAPSHOT_KEYS, _NO_KEYS, what)
+        _exact_keys(body, _SNAPSHOT_KEYS, _SNAPSHOT_OPTIONAL, what)
         _field(body, "scores", dict, what)
+        if "metric" in body:
+            _text(body, "metric", what)
+        if "anchors" in body:
+            anchors = _field(body, "anchors", list, what)
+            if not all(isinstance(a, str) and len(a) <= MAX_TEXT for a in anchors):
+                raise EncodingError(f"{what}: anchors must be a list of DIDs")
     return None
 
 

@@ -260,11 +260,8 @@ class Figure:
     flaggers: list[str]
 
 
-def _weights(graph: TrustGraph, skill: str | None) -> np.ndarray:
+def _weights(graph: TrustGraph) -> np.ndarray:
     weight = graph.level.copy()
-    if skill is not None:
-        asked = graph.skills.index(skill) if skill in graph.skills else -1
-        weight[graph.skill != asked] *= OTHER_SKILL
     if graph.forked:
         gone = np.fromiter((graph.index[d] for d in graph.forked if d in graph.index), np.int64)
         weight[np.isin(graph.src, gone) | np.isin(graph.dst, gone)] = 0.0
@@ -325,15 +322,24 @@ def compute(
     present = [graph.index[a] for a in chosen if a in graph.index and a not in graph.forked]
     if not present:
         return Scores(chosen, skill, 0)
-    full = _aggregate(graph, _weights(graph, skill))
+    base = _weights(graph)
+    full = _aggregate(graph, base)
     members, parent = _reachable(full, present)
     # The walk on the reachable subgraph, numbered in DID order (members is sorted): an
     # unreachable identity can change neither the matrix nor the order of summation.
     sub = full[members][:, members]
     out = np.asarray(sub.sum(axis=1)).ravel()
-    dangling = out == 0
-    inverse = np.divide(1.0, out, out=np.zeros_like(out), where=~dangling)
-    transition = sp.diags(inverse) @ sub  # row-stochastic where rows are not dangling
+    inverse = np.divide(1.0, out, out=np.zeros_like(out), where=out > 0)
+    if skill is not None:
+        # An endorser's weight is shared over all its edges; those of other skills carry
+        # only OTHER_SKILL of their share, the rest returns to the anchors: standing in
+        # one skill reaches another, but fades four times faster on the way.
+        asked = graph.skills.index(skill) if skill in graph.skills else -1
+        factor = np.where(graph.skill == asked, 1.0, OTHER_SKILL)
+        sub = _aggregate(graph, base * factor)[members][:, members]
+    transition = (sp.diags(inverse) @ sub).tocsr()
+    # What a row does not pass on (all of it for an identity that endorses nobody) restarts.
+    leak = 1.0 - np.asarray(transition.sum(axis=1)).ravel()
     walk = transition.T.tocsr()
     local = np.full(len(graph.nodes), -1, dtype=np.int64)
     local[members] = np.arange(len(members))
@@ -342,7 +348,7 @@ def compute(
     x = restart.copy()
     iterations = 0
     for iterations in range(1, _MAX_ITERATIONS + 1):  # noqa: B007 (reported)
-        leaked = x[dangling].sum()  # a walk at an identity that endorses nobody restarts
+        leaked = float(leak @ x)
         nxt = RESTART * restart + (1.0 - RESTART) * (walk @ x + leaked * restart)
         delta = np.abs(nxt - x).sum()
         x = nxt

@@ -31,7 +31,7 @@ from ledger.errors import LedgerError
 from ledger.store import LedgerStore
 from wallet.errors import UnverifiedCredentialError, WalletError
 
-from . import backup_cli, ledger_cli, node_cli  # noqa: F401  (they register their commands)
+from . import backup_cli, ledger_cli, node_cli, trust_cli  # noqa: F401  (they register commands)
 from .common import (
     EXIT_FAILED,
     EXIT_INPUT,
@@ -58,6 +58,7 @@ from .presenting import (
     presenting_persona,
 )
 from .status import StatusSources, stapled_lists
+from .trust_cli import trust_check_for
 from .wallet_cli import wallet_app
 
 NoStatusOpt = Annotated[
@@ -378,6 +379,17 @@ def verify_cmd(
         list[Path] | None,
         typer.Option("--status-list", help="A status list credential file (repeatable)."),
     ] = None,
+    anchor: Annotated[
+        list[str] | None,
+        typer.Option("--anchor", help="Trust anchor DID (repeatable; default: configured ones)."),
+    ] = None,
+    trust_from: Annotated[
+        str | None,
+        typer.Option("--trust-from", help="Use this node's trust snapshot (a DID in the ledger)."),
+    ] = None,
+    min_trust: Annotated[
+        float | None, typer.Option("--min-trust", help="Fail a claim whose trust is lower.")
+    ] = None,
     home: HomeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -390,7 +402,14 @@ def verify_cmd(
     disclosed: list[str] | None = None
     revealed: Mapping[str, Any] = {}
     try:
-        verifier = Verifier(checks=(StatusSources(lists=lists, store=store),))
+        trust = trust_check_for(
+            Home(home_path(home)),
+            anchors=anchor,
+            trust_from=trust_from,
+            min_trust=min_trust,
+            store=store,
+        )
+        verifier = Verifier(checks=(StatusSources(lists=lists, store=store), trust))
         if parsed.format == "sd-jwt":
             assert parsed.token is not None
             report, result = verifier.verify_sd_jwt(

@@ -51,7 +51,7 @@ class Home:
             raise HomeError(f"{path} has version {data.get('version')!r}; this musette reads 1")
         return data
 
-    def set_config(self, key: str, value: str | None) -> None:
+    def set_config(self, key: str, value: str | list[str] | None) -> None:
         data = self.config()
         if value is None:
             data.pop(key, None)

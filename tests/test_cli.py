@@ -87,7 +87,11 @@ def test_issued_attestation_verifies(homes: dict[str, Any]) -> None:
         "issuer-binding",
         "validity",
         "status",
+        "trust",
     ]
+    trust = report["checks"][-1]
+    assert trust["status"] == "not-checked"
+    assert "no anchors configured" in trust["detail"]
     assert set(report) == {"verified", "checks", "credentials"}
 
 
