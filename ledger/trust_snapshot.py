@@ -8,9 +8,9 @@ time, each with the body
 
 where ``skill`` is a normalised skill key or ``"*"`` (all skills alike) and each score is
 in millionths (0 … 1,000,000) of the [0, 1] scale: integers, so that the signed bytes are
-the same on every machine. Only identities that issued edges are listed (a snapshot
-answers "how much is this issuer's word worth"), highest first, at most
-:data:`MAX_PER_ENTRY` per entry. Entries gossip like any other, so a recruiter offline
+the same on every machine. Every identity with a positive score is listed (a snapshot
+answers "how much is this issuer's word worth", and anyone endorsed may issue), highest
+first, at most :data:`MAX_PER_SKILL` per skill and :data:`MAX_PER_ENTRY` per entry. Entries gossip like any other, so a recruiter offline
 can use the snapshot of a node it trusts, knowing whose anchors it reflects and when.
 """
 
@@ -25,11 +25,19 @@ from .errors import EncodingError
 from .store import LedgerStore
 from .trust import Scores, TrustGraph, compute
 
-__all__ = ["ALL_SKILLS", "METRIC", "Snapshot", "latest_snapshot", "snapshot_bodies"]
+__all__ = [
+    "ALL_SKILLS",
+    "METRIC",
+    "Snapshot",
+    "latest_snapshot",
+    "snapshot_bodies",
+    "snapshot_entries",
+]
 
 METRIC: Final = "musette-ppr/1"
 ALL_SKILLS: Final = "*"
 MAX_PER_ENTRY: Final = 3000  # ~63 bytes a score: well under the 256 KiB entry limit
+MAX_PER_SKILL: Final = 10_000  # the highest scores of each skill; the rest are left out
 _UNIT: Final = 1_000_000
 
 
@@ -51,10 +59,10 @@ class Snapshot:
 
 
 def snapshot_bodies(graph: TrustGraph, anchors: Iterable[str]) -> list[dict[str, Any]]:
-    """The bodies of a snapshot of ``graph`` from ``anchors``: every issuer's score for
+    """The bodies of a snapshot of ``graph`` from ``anchors``: every positive score for
     each skill and for all skills alike, split into entries of at most MAX_PER_ENTRY."""
     chosen = sorted(set(anchors))
-    issuers = sorted({graph.nodes[int(i)] for i in set(graph.src.tolist())})
+    issuers = graph.nodes  # anyone endorsed may issue: every identity with trust is listed
     rows: list[tuple[str, str, int]] = []
     for skill in [ALL_SKILLS, *graph.skills]:
         scores: Scores = compute(graph, chosen, skill=None if skill == ALL_SKILLS else skill)
@@ -62,7 +70,7 @@ def snapshot_bodies(graph: TrustGraph, anchors: Iterable[str]) -> list[dict[str,
             ((round(scores.score(did) * _UNIT), did) for did in issuers),
             key=lambda r: (-r[0], r[1]),
         )
-        rows += [(skill, did, value) for value, did in ranked if value > 0]
+        rows += [(skill, did, value) for value, did in ranked[:MAX_PER_SKILL] if value > 0]
     bodies: list[dict[str, Any]] = []
     for start in range(0, max(len(rows), 1), MAX_PER_ENTRY):
         table: dict[str, dict[str, int]] = {}
@@ -84,6 +92,18 @@ def _read_body(body: Mapping[str, Any]) -> dict[str, dict[str, float]]:
                 raise EncodingError(f"trust snapshot: score of {did} is not 0 … {_UNIT}")
             table.setdefault(str(skill), {})[str(did)] = value / _UNIT
     return table
+
+
+def snapshot_entries(store: LedgerStore, author: str) -> list[bytes]:
+    """The signed entries of ``author``'s latest snapshot (to carry it, verifiable)."""
+    found = latest_snapshot(store, author)
+    if found is None:
+        return []
+    rows = store.db.conn.execute(
+        "SELECT data FROM entries WHERE author=? AND kind='trust-snapshot' AND time=? ORDER BY seq",
+        (author, found.time),
+    )
+    return [bytes(r[0]) for r in rows]
 
 
 def latest_snapshot(store: LedgerStore, author: str) -> Snapshot | None:

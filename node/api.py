@@ -28,6 +28,7 @@ from credentials.verifier import Verifier
 from ledger.bundle import Bundle
 from ledger.errors import EncodingError, LedgerError, ProofError
 from ledger.statuslist import PURPOSES
+from ledger.trust_snapshot import latest_snapshot, snapshot_entries
 
 from .gossip.errors import WireError
 from .gossip.wire import MAX_MESSAGE_BYTES, MessageType
@@ -302,6 +303,22 @@ def create_app(service: NodeService, limits: ApiLimits | None = None) -> FastAPI
         answer = node.answer(envelope)
         status = 400 if answer_is_error(answer) else 200
         return Response(answer, status_code=status, media_type=CBOR)
+
+    @app.get("/trust/snapshot", summary="The node's latest signed trust snapshot.")
+    def trust_snapshot(author: str | None = None) -> dict[str, Any]:
+        who = author or service.did
+        with service.replica.lock:
+            snapshot = latest_snapshot(service.store, who)
+            signed = snapshot_entries(service.store, who) if snapshot else []
+        if snapshot is None:
+            raise Problem(404, "no-snapshot", f"this node holds no trust snapshot of {who}")
+        return {
+            "author": snapshot.author,
+            "time": snapshot.time,
+            "anchors": list(snapshot.anchors),
+            "scores": snapshot.scores,
+            "entries": [_b64(e) for e in signed],
+        }
 
     @app.get("/peers", summary="Peers this node knows, with scores and bans.")
     def peers() -> dict[str, Any]:

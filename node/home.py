@@ -62,6 +62,11 @@ class Home:
         tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         os.replace(tmp, self.path / "config.json")
 
+    def trust_anchors(self) -> list[str]:
+        """The DIDs this home trusts (``musette trust anchors``)."""
+        value = self.config().get("trust_anchors", [])
+        return [str(a) for a in value] if isinstance(value, list) else []
+
     def ledger(self) -> LedgerStore:
         """Open the home's ledger (created on first use); close it when done."""
         return LedgerStore(self.path / "ledger.db")

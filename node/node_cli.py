@@ -53,6 +53,10 @@ def serve(
     ] = None,
     interval: Annotated[float, typer.Option(help="Seconds between gossip rounds.")] = 2.0,
     fanout: Annotated[int, typer.Option(help="Peers per round (at most 3).")] = 3,
+    trust_interval: Annotated[
+        float,
+        typer.Option(help="Seconds between trust snapshots from your anchors (0: never)."),
+    ] = 600.0,
     home: HomeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -87,7 +91,10 @@ def serve(
         signal.signal(signum, server.request_exit)
     transport = HttpTransport()
     gossip = threading.Thread(
-        target=service.run_gossip, args=(transport, interval), name="gossip", daemon=True
+        target=service.run_gossip,
+        args=(transport, interval, trust_interval),
+        name="gossip",
+        daemon=True,
     )
     summary = service.summary()
     if as_json:

@@ -45,6 +45,7 @@ class NodeProcess:
         interval: float = 0.5,
         log: Path | None = None,
         env: dict[str, str] | None = None,
+        options: list[str] | None = None,
     ) -> None:
         self.home = home
         self.port = port
@@ -52,6 +53,7 @@ class NodeProcess:
         self.interval = interval
         self.log = log or home.parent / f"{home.name}.node.log"
         self.env = {**os.environ, **(env or {})}
+        self.options = options or []  # more ``node serve`` options
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -64,6 +66,7 @@ class NodeProcess:
         command += ["--port", str(self.port), "--interval", str(self.interval)]
         for peer in self.peers:
             command += ["--peer", peer]
+        command += self.options
         self.home.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(

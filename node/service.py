@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -16,6 +17,8 @@ from ledger.bundle import Bundle
 from ledger.errors import StatusListError
 from ledger.statuslist import PURPOSES, list_of_credential, list_owner
 from ledger.store import IngestReport, LedgerStore
+from ledger.trust_ledger import trust_graph
+from ledger.trust_snapshot import snapshot_bodies
 from wallet.errors import IdentityError
 
 from .gossip.engine import GossipConfig, GossipNode, RoundReport, Transport
@@ -80,6 +83,7 @@ class NodeService:
         self.last_round_at: float | None = None
         self.started = clock()
         self._stop = threading.Event()
+        self._trust_inputs: bytes | None = None
 
     @property
     def did(self) -> str:
@@ -111,16 +115,57 @@ class NodeService:
                 )
         return reports
 
-    def run_gossip(self, transport: Transport, interval: float) -> None:
-        """Gossip every ``interval`` seconds until :meth:`stop` (the serve loop's thread)."""
+    def run_gossip(
+        self, transport: Transport, interval: float, trust_interval: float = 0.0
+    ) -> None:
+        """Gossip every ``interval`` seconds until :meth:`stop` (the serve loop's thread),
+        and publish a trust snapshot every ``trust_interval`` seconds (0: never) when the
+        home has anchors and the trust inputs changed."""
+        next_trust = self.clock()
         while not self._stop.wait(interval):
             try:
                 self.gossip_round(transport)
+                if trust_interval > 0 and self.clock() >= next_trust:
+                    next_trust = self.clock() + trust_interval
+                    self.publish_trust()
             except Exception:  # a round must never end the loop; it is logged
                 log.exception("gossip round failed")
 
     def stop(self) -> None:
         self._stop.set()
+
+    def publish_trust(self) -> int:
+        """Sign a trust snapshot from the home's anchors into the node's feed when the
+        trust inputs changed since the last one; the number of entries written."""
+        anchors = self.home.trust_anchors()
+        if not anchors:
+            return 0
+        with self.replica.lock:
+            graph = trust_graph(self.store)
+            if not len(graph):
+                return 0  # nobody vouches for anybody yet: nothing to say
+            inputs = hashlib.sha256(
+                repr(
+                    (
+                        graph.nodes,
+                        graph.src.tolist(),
+                        graph.dst.tolist(),
+                        graph.skill.tolist(),
+                        graph.level.tolist(),
+                        graph.flags,
+                        sorted(graph.forked),
+                        anchors,
+                    )
+                ).encode()
+            ).digest()
+            if inputs == self._trust_inputs:
+                return 0
+            bodies = snapshot_bodies(graph, anchors)
+            entries = self.store.append_many(self.key, [("trust-snapshot", b) for b in bodies])
+            self.replica.wrote([self.key.did])
+            self._trust_inputs = inputs
+        log.info("published a trust snapshot (%d entries)", len(entries))
+        return len(entries)
 
     # -- what the HTTP routes need ------------------------------------------------------------
 

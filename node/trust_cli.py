@@ -60,8 +60,7 @@ def _did(text: str) -> str:
 
 
 def configured_anchors(place: Home) -> list[str]:
-    value = place.config().get(_CONFIG_KEY, [])
-    return [str(a) for a in value] if isinstance(value, list) else []
+    return place.trust_anchors()
 
 
 def _anchors(place: Home, given: list[str] | None) -> list[str]:

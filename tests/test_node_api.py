@@ -175,6 +175,7 @@ def test_openapi_lists_every_route(node: Running) -> None:
         ("POST", "/entries"),
         ("POST", "/gossip"),
         ("GET", "/peers"),
+        ("GET", "/trust/snapshot"),
         ("GET", "/status/{fingerprint}/{number}/{purpose}"),
         ("POST", "/status-lists"),
         ("POST", "/status/check"),
@@ -695,3 +696,10 @@ def test_gossip_floods_from_one_key_are_429_and_cost_score(tmp_path: Path) -> No
         )
         listed = {p["peer"]: p for p in running.client.get("/peers").json()["peers"]}
         assert listed[flooder.did]["score"] < 0
+
+
+def test_trust_snapshot_route(fresh: Running) -> None:
+    """404 until the node publishes; then its scores and the signed entries."""
+    missing = fresh.client.get("/trust/snapshot")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("application/problem+json")

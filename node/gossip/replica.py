@@ -79,6 +79,12 @@ class StoreReplica:
         heads += [Head(a, n, r) for a, n, r in self.store.heads() if a not in forked]
         return HeadIndex(heads)
 
+    def wrote(self, authors: Iterable[str]) -> None:
+        """This connection appended to these feeds (SQLite's data_version does not
+        change for a connection's own writes): bring their heads up to date."""
+        with self.lock:
+            self._update(authors)
+
     def _update(self, authors: Iterable[str]) -> None:
         index = self.index()
         for author in authors:
