@@ -10,8 +10,9 @@ where ``skill`` is a normalised skill key or ``"*"`` (all skills alike) and each
 in millionths (0 … 1,000,000) of the [0, 1] scale: integers, so that the signed bytes are
 the same on every machine. Every identity with a positive score is listed (a snapshot
 answers "how much is this issuer's word worth", and anyone endorsed may issue), highest
-first, at most :data:`MAX_PER_SKILL` per skill and :data:`MAX_PER_ENTRY` per entry. Entries gossip like any other, so a recruiter offline
-can use the snapshot of a node it trusts, knowing whose anchors it reflects and when.
+first, at most :data:`MAX_PER_SKILL` per skill and :data:`MAX_PER_ENTRY` per entry.
+Entries gossip like any other, so a recruiter offline can use the snapshot of a node it
+trusts, knowing whose anchors it reflects and when.
 """
 
 from __future__ import annotations
