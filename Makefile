@@ -35,6 +35,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python bench/node_http.py
 	$(BIN)/python bench/gossip.py
+	$(BIN)/python bench/trust_attacks.py
+	$(BIN)/python bench/trust_scale.py
 
 vectors: $(STAMP)
 	for generator in specs/vectors/*/generate.py; do $(BIN)/python $$generator || exit 1; done

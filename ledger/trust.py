@@ -18,7 +18,8 @@ Why it resists gaming:
   by its size (the SybilRank argument).
 * Mutual endorsements (u → v and v → u) count :data:`RECIPROCAL` of their weight, and a
   high restart caps what a ring gains by keeping its trust circulating among itself.
-* Flags count per flagger above a trust threshold, one vote each, never by trust mass.
+* Flags count per flagger above a trust threshold, one vote each, never by trust mass;
+  the threshold has a floor (:data:`FLAG_TRUST`) that Sybil numbers cannot lower.
 * An author with a fork proof against it is removed from the graph: it scores 0 and
   passes nothing on.
 
@@ -41,6 +42,7 @@ from .errors import LedgerError
 
 __all__ = [
     "FLAG_FACTOR",
+    "FLAG_TRUST",
     "OTHER_SKILL",
     "RECIPROCAL",
     "RESTART",
@@ -56,6 +58,7 @@ RESTART: Final = 0.5  # probability that the walk returns to an anchor at each s
 RECIPROCAL: Final = 0.5  # weight kept by each edge of a mutual pair
 OTHER_SKILL: Final = 0.25  # weight of an edge of another skill, when one skill is asked
 FLAG_FACTOR: Final = 0.85  # what each counted flag leaves of a figure
+FLAG_TRUST: Final = 0.1  # the least score whose flags count (a tenth of an anchor's)
 _NO_LEVEL: Final = 4  # a badge or endorsement names no level: counted as the middle one
 _TOLERANCE: Final = 1e-15
 _MAX_ITERATIONS: Final = 200
@@ -165,6 +168,9 @@ class Scores:
     iterations: int
     _walk: _Walk | None = field(default=None, repr=False)
     _values: dict[str, float] | None = field(default=None, repr=False)
+    forked: frozenset[str] = frozenset()
+    # the mass of each anchor that endorses nobody in the graph (they are all alike)
+    _lone_mass: float = 0.0
 
     def score(self, did: str) -> float:
         walk = self._walk
@@ -176,7 +182,7 @@ class Scores:
 
     @property
     def _forked(self) -> frozenset[str]:
-        return self._walk.forked if self._walk is not None else frozenset()
+        return self.forked
 
     @property
     def values(self) -> dict[str, float]:
@@ -200,7 +206,8 @@ class Scores:
         walk = self._walk
         g = walk.nodes_index.get(did) if walk is not None else None
         if walk is None or g is None or walk.local[g] < 0:
-            return 0.0
+            lone = did in self.anchors and did not in self.forked
+            return self._lone_mass if lone else 0.0
         return float(walk.x[walk.local[g]])
 
     def path(self, did: str) -> list[str]:
@@ -232,13 +239,17 @@ class Scores:
         return [Contribution(source, float(flow / total)) for source, flow in flows[:top]]
 
     def flag_threshold(self) -> float:
-        """The trust a flagger needs for its flag to count: the median positive score
-        (a Sybil fed by one attack edge sits far below it)."""
+        """The trust a flagger needs for its flag to count: the median positive score, and
+        at least :data:`FLAG_TRUST`. The floor is what bounds a flood: k Sybils above it
+        need k × FLAG_TRUST of an anchor's share of walk mass, which only attack edges
+        bring, whereas a median alone falls as Sybils multiply (each adds a tiny positive
+        score) until the Sybils themselves stand above it."""
         walk = self._walk
         if walk is None or not len(walk.score):
             return 1.0
         positive = walk.score[walk.score > 0]
-        return float(np.median(positive)) if len(positive) else 1.0
+        median = float(np.median(positive)) if len(positive) else 1.0
+        return max(median, FLAG_TRUST)
 
     def figure(self, issuer: str, targets: Sequence[str], flags: Iterable[Flag]) -> Figure:
         """The trust figure of an attestation: its issuer's score, less 15 % for each
@@ -261,41 +272,54 @@ class Figure:
 
 
 def _weights(graph: TrustGraph) -> np.ndarray:
+    if not graph.forked:
+        return graph.level  # read only: never written to
     weight = graph.level.copy()
-    if graph.forked:
-        gone = np.fromiter((graph.index[d] for d in graph.forked if d in graph.index), np.int64)
-        weight[np.isin(graph.src, gone) | np.isin(graph.dst, gone)] = 0.0
+    gone = np.fromiter((graph.index[d] for d in graph.forked if d in graph.index), np.int64)
+    weight[np.isin(graph.src, gone) | np.isin(graph.dst, gone)] = 0.0
     return weight
 
 
-def _aggregate(graph: TrustGraph, weight: np.ndarray) -> sp.csr_matrix:
-    """One weighted edge per ordered pair (parallel edges summed), mutual pairs
-    discounted, as an n × n CSR matrix over all identities."""
+def _aggregate(graph: TrustGraph, weight: np.ndarray) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """One weighted edge per ordered pair (parallel edges summed), as n × n CSR matrices
+    over all identities (canonical: sorted indices, no duplicates, no zeros): as given,
+    and with mutual pairs discounted."""
     n = len(graph.nodes)
     keep = weight > 0
-    matrix = sp.csr_matrix(
-        (weight[keep], (graph.src[keep], graph.dst[keep])), shape=(n, n), dtype=np.float64
-    )
+    if keep.all():  # the usual case: no copies of the edge arrays
+        data, rows, columns = weight, graph.src, graph.dst
+    else:
+        data, rows, columns = weight[keep], graph.src[keep], graph.dst[keep]
+    matrix = sp.csr_matrix((data, (rows, columns)), shape=(n, n), dtype=np.float64)
     matrix.sum_duplicates()
-    mutual = matrix.multiply(matrix.T > 0)  # entries whose reverse exists
-    if mutual.nnz:
-        matrix = matrix - mutual * (1.0 - RECIPROCAL)
-    matrix.eliminate_zeros()
-    matrix.sort_indices()
-    return matrix.tocsr()
+    # Entries whose reverse exists: number the entries 1…nnz, keep the numbers where the
+    # transposed pattern has an entry (an element-wise product: linear, no search).
+    numbered = sp.csr_matrix(  # nnz fits the index type, so the numbers fit it too
+        (np.arange(1, matrix.nnz + 1, dtype=matrix.indices.dtype), matrix.indices, matrix.indptr),
+        shape=(n, n),
+    )
+    reverse = sp.csr_matrix(
+        (np.ones(matrix.nnz, dtype=np.int8), matrix.indices, matrix.indptr), shape=(n, n)
+    ).T.tocsr()
+    mutual = numbered.multiply(reverse).tocsr()
+    discounted = matrix.copy()
+    discounted.data[mutual.data[mutual.data > 0] - 1] *= RECIPROCAL
+    return matrix, discounted
 
 
 def _reachable(matrix: sp.csr_matrix, starts: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
     """Identities reachable from ``starts`` (sorted), and each one's BFS predecessor
-    (-1 for the starts): one breadth-first search from a virtual source before them."""
+    (-1 for the starts): one breadth-first search from a virtual source ``n`` that points
+    at the starts (its row appended to the matrix's pattern, nothing copied but indices)."""
     n = matrix.shape[0]
-    source_row = sp.csr_matrix(
-        (np.ones(len(starts)), (np.zeros(len(starts), dtype=np.int64), list(starts))),
-        shape=(1, n),
+    first = np.asarray(sorted(starts), dtype=matrix.indices.dtype)
+    indptr = np.append(matrix.indptr, matrix.indptr[-1] + len(first)).astype(
+        matrix.indices.dtype, copy=False
     )
-    augmented = sp.vstack(
-        [sp.hstack([matrix, sp.csr_matrix((n, 1))]), sp.hstack([source_row, sp.csr_matrix((1, 1))])]
-    ).tocsr()
+    indices = np.concatenate([matrix.indices, first])
+    augmented = sp.csr_matrix(
+        (np.ones(len(indices), dtype=np.int8), indices, indptr), shape=(n + 1, n + 1)
+    )
     order, predecessors = csgraph.breadth_first_order(
         augmented, n, directed=True, return_predecessors=True
     )
@@ -303,6 +327,13 @@ def _reachable(matrix: sp.csr_matrix, starts: Sequence[int]) -> tuple[np.ndarray
     parents = predecessors[:n].copy()
     parents[parents == n] = -1
     return members, parents
+
+
+def _restrict(matrix: sp.csr_matrix, members: np.ndarray) -> sp.csr_matrix:
+    """The rows and columns of ``members`` (sorted), in their order."""
+    if len(members) == matrix.shape[0]:
+        return matrix
+    return matrix[members][:, members]
 
 
 def compute(
@@ -319,47 +350,64 @@ def compute(
     chosen = tuple(sorted(set(anchors)))
     if not chosen:
         raise TrustError("no anchors: trust is computed from identities you already trust")
-    present = [graph.index[a] for a in chosen if a in graph.index and a not in graph.forked]
+    standing = [a for a in chosen if a not in graph.forked]  # a forked anchor is no anchor
+    present = [graph.index[a] for a in standing if a in graph.index]
+    # Anchors that are not in the graph endorse nobody yet: they keep their restart share
+    # and pass nothing on. They are counted all the same, so that an anchor's first edge
+    # (even one from an identity nobody trusts, pointing at it) changes no one's score.
+    lone = len(standing) - len(present)
+    share = 1.0 / len(standing) if standing else 0.0
     if not present:
-        return Scores(chosen, skill, 0)
+        lone_mass = share if standing else 0.0
+        return Scores(chosen, skill, 0, forked=graph.forked, _lone_mass=lone_mass)
     base = _weights(graph)
-    full = _aggregate(graph, base)
+    full, discounted = _aggregate(graph, base)
     members, parent = _reachable(full, present)
     # The walk on the reachable subgraph, numbered in DID order (members is sorted): an
     # unreachable identity can change neither the matrix nor the order of summation.
-    sub = full[members][:, members]
-    out = np.asarray(sub.sum(axis=1)).ravel()
+    # An endorser's outgoing weight is normalised before mutual pairs are discounted, so
+    # the discounted part is not passed on: it returns to the anchors, and a region that
+    # only endorses itself back and forth bleeds trust at every step.
+    out = np.asarray(_restrict(full, members).sum(axis=1)).ravel()
     inverse = np.divide(1.0, out, out=np.zeros_like(out), where=out > 0)
+    sub = _restrict(discounted, members)
     if skill is not None:
         # An endorser's weight is shared over all its edges; those of other skills carry
         # only OTHER_SKILL of their share, the rest returns to the anchors: standing in
         # one skill reaches another, but fades four times faster on the way.
         asked = graph.skills.index(skill) if skill in graph.skills else -1
         factor = np.where(graph.skill == asked, 1.0, OTHER_SKILL)
-        sub = _aggregate(graph, base * factor)[members][:, members]
-    transition = (sp.diags(inverse) @ sub).tocsr()
+        sub = _restrict(_aggregate(graph, base * factor)[1], members)
+    # Row i scaled by 1 / out[i] (the products a diagonal matrix product makes), in place:
+    # sub is this computation's own copy.
+    sub.data *= np.repeat(inverse, np.diff(sub.indptr))
+    transition = sub
     # What a row does not pass on (all of it for an identity that endorses nobody) restarts.
     leak = 1.0 - np.asarray(transition.sum(axis=1)).ravel()
-    walk = transition.T.tocsr()
+    walk = transition.T  # a CSC view: its product sums each column in row order, as a
+    # transposed CSR copy would, without the copy
     local = np.full(len(graph.nodes), -1, dtype=np.int64)
     local[members] = np.arange(len(members))
     restart = np.zeros(len(members))
-    restart[local[present]] = 1.0 / len(present)
+    restart[local[present]] = share
     x = restart.copy()
+    away = lone * share  # the mass held by the lone anchors together
     iterations = 0
     for iterations in range(1, _MAX_ITERATIONS + 1):  # noqa: B007 (reported)
-        leaked = float(leak @ x)
+        leaked = float(leak @ x) + away  # a lone anchor passes all of its mass back
         nxt = RESTART * restart + (1.0 - RESTART) * (walk @ x + leaked * restart)
-        delta = np.abs(nxt - x).sum()
-        x = nxt
+        away_next = lone * share * (RESTART + (1.0 - RESTART) * leaked)
+        delta = np.abs(nxt - x).sum() + abs(away_next - away)
+        x, away = nxt, away_next
         if delta < _TOLERANCE:
             break
-    unit = RESTART / len(present)  # an anchor's own restart share
+    unit = RESTART * share  # an anchor's own restart share
     score = np.minimum(1.0, x / unit)
     walk_state = _Walk(
         graph.nodes, graph.index, members, local, parent, transition, x, score, graph.forked
     )
-    return Scores(chosen, skill, iterations, walk_state)
+    lone_mass = away / lone if lone else 0.0
+    return Scores(chosen, skill, iterations, walk_state, forked=graph.forked, _lone_mass=lone_mass)
 
 
 def edges_by_pair(edges: Iterable[Edge]) -> Mapping[tuple[str, str], list[Edge]]:

@@ -83,7 +83,7 @@ def read_edges(path: Path) -> TrustGraph:
     """A JSON Lines edge file: ``{"from": DID, "to": DID, "skill": TEXT, "level": N}``."""
     edges: list[Edge] = []
     try:
-        handle = path.open("r", encoding="utf-8")
+        handle = path.open("rb")  # json.loads decodes, and refuses bad UTF-8 as not JSON
     except OSError as e:
         raise InputError(f"cannot read {path}: {e.strerror}") from e
     with handle:
@@ -92,7 +92,7 @@ def read_edges(path: Path) -> TrustGraph:
                 continue
             where = f"{path}:{number}"
             if len(line) > _MAX_EDGE_LINE:
-                raise InputError(f"{where}: line over {_MAX_EDGE_LINE} characters")
+                raise InputError(f"{where}: line over {_MAX_EDGE_LINE} bytes")
             try:
                 row = json.loads(line)
             except (ValueError, RecursionError) as e:
