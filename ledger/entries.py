@@ -224,9 +224,10 @@ class EdgeStatement:
         return cls.from_bytes(_seal(payload, key, did))
 
     @classmethod
-    def from_bytes(cls, signed: bytes) -> EdgeStatement:
-        """Parse and verify (signature by ``issuer``); raises EncodingError/SignatureError."""
-        value, signer = _open(signed, "edge statement")
+    def from_bytes(cls, signed: bytes, *, verify: bool = True) -> EdgeStatement:
+        """Parse and verify (signature by ``issuer``); raises EncodingError/SignatureError.
+        ``verify=False`` only for a statement verified when its acceptance was stored."""
+        value, signer = _open(signed, "edge statement", verify=verify)
         what = "edge statement"
         _exact_keys(value, _EDGE_KEYS, _NO_KEYS, what)
         if value["type"] != "edge":
@@ -341,12 +342,13 @@ class Entry:
             object.__setattr__(entry, "_edge", edge)
         return entry
 
-    def edge(self) -> EdgeStatement:
+    def edge(self, *, verify: bool = True) -> EdgeStatement:
         """The embedded edge statement of an acceptance (verified: when this entry was
-        parsed with verification, that is the statement it verified, not done twice)."""
+        parsed with verification, that is the statement it verified, not done twice).
+        ``verify=False`` for an entry read back from the store, verified when stored."""
         if self._edge is not None:
             return self._edge
-        return EdgeStatement.from_bytes(bytes(self.body["edge"]))
+        return EdgeStatement.from_bytes(bytes(self.body["edge"]), verify=verify)
 
 
 def parse_body(kind: str, body: Mapping[str, Any], *, author: str) -> None:
