@@ -31,7 +31,13 @@ from ledger.errors import LedgerError
 from ledger.store import LedgerStore
 from wallet.errors import UnverifiedCredentialError, WalletError
 
-from . import backup_cli, ledger_cli, node_cli, trust_cli  # noqa: F401  (they register commands)
+from . import (  # noqa: F401  (they register their commands)
+    backup_cli,
+    exchange_cli,
+    ledger_cli,
+    node_cli,
+    trust_cli,
+)
 from .common import (
     EXIT_FAILED,
     EXIT_INPUT,

@@ -147,13 +147,39 @@ def wallet_delete(id_: IdArg, home: HomeOpt = None, as_json: JsonOpt = False) ->
 
 
 @app.command("inbox")
-def inbox(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
-    """Received credentials waiting for your consent."""
+def inbox(
+    node: Annotated[
+        str | None, typer.Option(help="First fetch answers to your requests from this node.")
+    ] = None,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Received credentials waiting for your consent (with --node, answers to your
+    endorsement requests are fetched from your mailbox first)."""
+    fetched: list[str] = []
+    refused: list[str] = []
+    if node is not None:
+        from .exchange_cli import fetch_answers
+
+        fetched, refused = fetch_answers(Home(home_path(home)), node)
     with CredentialStore.in_home(home_path(home)) as store:
         items = store.list(state="pending")
     if as_json:
-        emit_json([item.to_json() for item in items])
+        if node is None:
+            emit_json([item.to_json() for item in items])
+        else:
+            emit_json(
+                {
+                    "fetched": fetched,
+                    "refused": refused,
+                    "pending": [item.to_json() for item in items],
+                }
+            )
         return
+    for line in fetched:
+        stdout.print(line)
+    for line in refused:
+        stdout.print(f"  refused: {line}")
     if not items:
         stdout.print("nothing is waiting for your consent")
     for item in items:
