@@ -30,8 +30,19 @@ from ledger.errors import EncodingError, LedgerError, ProofError
 from ledger.statuslist import PURPOSES
 from ledger.trust_snapshot import latest_snapshot, snapshot_entries
 
+from .errors import (
+    BadProof,
+    MailboxError,
+    MailboxFull,
+    MalformedMessage,
+    MessageTooLarge,
+    QuotaExceeded,
+    Replay,
+)
 from .gossip.errors import WireError
 from .gossip.wire import MAX_MESSAGE_BYTES, MessageType
+from .mailbox import MAX_MESSAGE_BYTES as MAX_SEALED_BYTES
+from .mailbox import StoredMessage
 from .service import NodeService
 from .status import StatusSources, credential_status, stapled_lists, status_subject
 
@@ -48,6 +59,7 @@ _Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 class ApiLimits:
     body_bytes: int = 1024 * 1024  # JSON routes
     ledger_bytes: int = MAX_MESSAGE_BYTES  # /gossip and /entries
+    mailbox_bytes: int = MAX_SEALED_BYTES  # /mailbox/… (one sealed message, or a small JSON)
     rate: float = 100.0  # requests per second per client address (non-gossip routes)
     burst: float = 400.0
     max_entries_page: int = 1000
@@ -70,6 +82,7 @@ def _problem(
         403: "Forbidden",
         404: "Not Found",
         405: "Method Not Allowed",
+        409: "Conflict",
         413: "Content Too Large",
         415: "Unsupported Media Type",
         422: "Unprocessable Content",
@@ -81,7 +94,7 @@ def _problem(
         "status": status,
         "detail": detail,
     }
-    headers = {**(headers or {}), **({"Retry-After": "1"} if status == 429 else {})}
+    headers = {**({"Retry-After": "1"} if status == 429 else {}), **(headers or {})}
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -114,6 +127,8 @@ class _Guard:
         path = scope.get("path", "")
         ledger_route = path in ("/gossip", "/entries")
         limit = self.limits.ledger_bytes if ledger_route else self.limits.body_bytes
+        if path.startswith("/mailbox/"):
+            limit = self.limits.mailbox_bytes
         client = (scope.get("client") or ("?", 0))[0]
         if path != "/gossip" and not self._allowed(client):
             refusal = _problem(429, "rate-limited", "too many requests; slow down")
@@ -408,6 +423,96 @@ def create_app(service: NodeService, limits: ApiLimits | None = None) -> FastAPI
             raise Problem(400, "malformed-request", "options must be an object")
         return await run_in_threadpool(_verify, text, options, "presentation")
 
+    # -- mailboxes (specs/exchange.md §3) ----------------------------------------------------
+
+    mailboxes = service.mailboxes
+
+    @app.post(
+        "/mailbox/{recipient}",
+        status_code=201,
+        summary="Deposit one sealed message (CBOR, at most 64 KiB) for a recipient.",
+        openapi_extra={"requestBody": {"content": {CBOR: {"schema": {"type": "string"}}}}},
+    )
+    async def mailbox_deposit(recipient: str, request: Request) -> JSONResponse:
+        raw = await request.body()
+        message_id = await run_in_threadpool(mailboxes.deposit, recipient, raw)
+        return JSONResponse({"id": message_id}, status_code=201)
+
+    @app.get(
+        "/mailbox/{recipient}/challenge",
+        summary="A fresh challenge for the recipient to sign (one use, 120 s).",
+    )
+    def mailbox_challenge(recipient: str) -> dict[str, Any]:
+        challenge, expires = mailboxes.challenge(recipient)
+        return {"challenge": challenge, "expires": expires}
+
+    @app.post(
+        "/mailbox/{recipient}/expect",
+        summary="The recipient registers a token an answer will carry (signed challenge).",
+    )
+    async def mailbox_expect(recipient: str, request: Request) -> dict[str, Any]:
+        body = _json_body(await request.body())
+        challenge, signature = _proof(body)
+        token_text = body.get("token")
+        token = _unb64(token_text, "token")
+        expires = body.get("expires")
+        if not isinstance(expires, int) or isinstance(expires, bool) or expires < 0:
+            raise Problem(400, "malformed-request", "expires is a Unix time (an integer)")
+
+        def expect() -> int:
+            mailboxes.verify_proof(recipient, "expect", challenge, signature, str(token_text))
+            return mailboxes.expect(recipient, token, expires)
+
+        return {"expires": await run_in_threadpool(expect)}
+
+    @app.post(
+        "/mailbox/{recipient}/fetch",
+        summary="The recipient lists and fetches its messages (signed challenge).",
+    )
+    async def mailbox_fetch(recipient: str, request: Request) -> dict[str, Any]:
+        challenge, signature = _proof(_json_body(await request.body()))
+
+        def fetch() -> list[StoredMessage]:
+            mailboxes.verify_proof(recipient, "fetch", challenge, signature)
+            return mailboxes.fetch(recipient)
+
+        messages = await run_in_threadpool(fetch)
+        return {
+            "messages": [
+                {
+                    "id": m.id,
+                    "from": m.sender,
+                    "token": _b64(m.token) if m.token is not None else None,
+                    "size": m.size,
+                    "time": m.time,
+                    "expires": m.expires,
+                    "data": _b64(m.data),
+                }
+                for m in messages
+            ]
+        }
+
+    @app.post(
+        "/mailbox/{recipient}/delete",
+        summary="The recipient deletes messages by id (signed challenge).",
+    )
+    async def mailbox_delete(recipient: str, request: Request) -> dict[str, Any]:
+        body = _json_body(await request.body())
+        challenge, signature = _proof(body)
+        ids = body.get("ids")
+        if not isinstance(ids, list) or not all(isinstance(i, str) and "," not in i for i in ids):
+            raise Problem(400, "malformed-request", "ids is a list of message ids")
+
+        def delete() -> int:
+            mailboxes.verify_proof(recipient, "delete", challenge, signature, ",".join(ids))
+            return mailboxes.delete(recipient, ids)
+
+        return {"deleted": await run_in_threadpool(delete)}
+
+    @app.exception_handler(MailboxError)
+    async def _on_mailbox(_: Request, e: MailboxError) -> JSONResponse:
+        return _mailbox_problem(e)
+
     @app.exception_handler(CredentialError)
     async def _on_credential(_: Request, e: CredentialError) -> JSONResponse:
         return _problem(400, "bad-document", str(e))
@@ -430,6 +535,47 @@ def _kind(parsed: ParsedInput) -> str:
 def answer_is_error(envelope: bytes) -> bool:
     """Whether a signed response is an ERROR message (its type is the second element)."""
     return len(envelope) > 2 and envelope[2] == MessageType.ERROR
+
+
+def _mailbox_problem(e: MailboxError) -> JSONResponse:
+    """The status of a mailbox refusal (``specs/api.md`` §7 and §8): a full mailbox is 429, not
+    507, since a 5xx would claim a fault of the node and the condition passes."""
+    if isinstance(e, QuotaExceeded):
+        kind = "mailbox-full" if isinstance(e, MailboxFull) else "quota-exceeded"
+        return _problem(429, kind, str(e), headers={"Retry-After": str(e.retry_after)})
+    for cls, status, kind in _MAILBOX_STATUSES:
+        if isinstance(e, cls):
+            return _problem(status, kind, str(e))
+    return _problem(400, "mailbox", str(e))
+
+
+_MAILBOX_STATUSES: Final[tuple[tuple[type[MailboxError], int, str], ...]] = (
+    (MessageTooLarge, 413, "too-large"),  # before its base, MalformedMessage
+    (MalformedMessage, 400, "malformed-message"),
+    (Replay, 409, "replay"),
+    (BadProof, 403, "bad-proof"),
+)
+
+
+def _unb64(value: Any, member: str) -> bytes:
+    """Unpadded base64url, strictly (one text for one value: it may be signed as text)."""
+    if isinstance(value, str) and value.isascii():
+        try:
+            raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+        except ValueError:
+            pass
+        else:
+            if _b64(raw) == value:
+                return raw
+    raise Problem(400, "malformed-request", f"{member} must be unpadded base64url")
+
+
+def _proof(body: dict[str, Any]) -> tuple[str, bytes]:
+    """The challenge and signature of a recipient's request (``specs/exchange.md`` §3.1)."""
+    challenge = body.get("challenge")
+    if not isinstance(challenge, str):
+        raise Problem(400, "malformed-request", "challenge must be a string")
+    return challenge, _unb64(body.get("signature"), "signature")
 
 
 def _b64(data: bytes) -> str:

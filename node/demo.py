@@ -5,7 +5,9 @@ recruiter verifies offline. Act two: an issuer revokes one attestation; the work
 next presentation staples the issuer's signed status list, and the recruiter's offline
 check reports the revocation. Act three: three node processes on loopback, in a line;
 the issuer hands her revocation to the first, gossip carries it to the third, and the
-recruiter's status query to that farthest node reports it.
+recruiter's status query to that farthest node reports it. Act four: the worker asks two
+peers for an endorsement through sealed mailboxes on nodes; one vouches, one declines,
+and the worker accepts the answer (each step a ``musette`` command in its own process).
 
 Everything goes through the same library calls the CLI commands make. The demo checks
 its own story (genuine documents verify, forged, replayed and revoked ones do not) and
@@ -16,13 +18,17 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import secrets
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
 from rich.rule import Rule
 
 from credentials import transport
@@ -200,6 +206,7 @@ def _story(base: Path) -> bool:
 
     ok &= _act_two(homes, attestation, badge, chloe)
     ok &= _act_three(base, homes["amira"], attestation)
+    ok &= _act_four(base, homes)
     verdict = "[green]the story holds[/green]" if ok else "[red]the story does not hold[/red]"
     stdout.print(Rule(f"Demo done: {verdict}"))
     return bool(ok)
@@ -308,6 +315,73 @@ def _act_three(base: Path, amira: Home, attestation: dict[str, Any]) -> bool:
         codes = [node.stop() for node in nodes]
     stdout.print(f"  the three nodes stop cleanly (exit statuses {codes})")
     return holds and codes == [0, 0, 0]
+
+
+def _cli(home: Home, *args: str) -> Any:
+    """Run one ``musette … --json`` command in its own process, as a person would."""
+    result = subprocess.run(
+        [sys.executable, "-m", "node", "--home", str(home.path), *args, "--json"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MUSETTE_PASSPHRASE": _PASSPHRASE},
+        timeout=120,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise DemoError(f"musette {' '.join(args[:2])} failed: {result.stderr.strip()[-300:]}")
+    return json.loads(result.stdout)
+
+
+class DemoError(Exception):
+    """A step of the demo's story that did not happen."""
+
+
+def _act_four(base: Path, homes: dict[str, Home]) -> bool:
+    stdout.print(Rule("Musette — act four: Chloé asks two peers to vouch, through mailboxes"))
+    ports = free_ports(2)
+    env = {"MUSETTE_PASSPHRASE": _PASSPHRASE}
+    mailbox = NodeProcess(base / "node-mail", ports[0], interval=0.5, env=env)
+    reply = NodeProcess(base / "node-chloe", ports[1], peers=[mailbox.url], interval=0.5, env=env)
+    chloe, amira, bastien = homes["chloe"], homes["amira"], homes["bastien"]
+    try:
+        mailbox.start()
+        reply.start()
+        for who, name in ((amira, "Amira"), (bastien, "Bastien")):
+            card = _cli(who, "card", "--name", name, "--node", mailbox.url)
+            _cli(chloe, "contacts", "add", card["card"])
+            stdout.print(f"  Chloé adds {name}'s signed contact card (mailbox {card['node']})")
+        for name in ("Amira", "Bastien"):
+            _cli(
+                chloe, "ask", name, "--skill", "Pipe welding", "--level", "5",
+                "--context", "The Lyon pipeline job, 2024", "--reply-node", reply.url,
+            )  # fmt: skip
+        stdout.print("  she asks both to vouch for her pipe welding: sealed requests, one each")
+        held = b"".join(p.read_bytes() for p in mailbox.home.glob("node.db*"))
+        sealed = b"Pipe welding" not in held
+        stdout.print(f"  the mailbox node holds only ciphertext: {sealed}")
+        request = _cli(amira, "requests", "--node", mailbox.url)["requests"][0]
+        _cli(amira, "answer", request["id"], "--level", "6", "--evidence", "Welded the loop")
+        stdout.print(f"  Amira reads the request ({request['context']}) and vouches at level 6")
+        declined = _cli(bastien, "requests", "--node", mailbox.url)["requests"][0]
+        _cli(bastien, "decline", declined["id"])
+        stdout.print("  Bastien declines: he did not see her weld")
+        inbox = _cli(chloe, "inbox", "--node", reply.url)
+        for line in inbox["fetched"]:
+            stdout.print(f"  Chloé's inbox: {line}")
+        pending = [i for i in inbox["pending"] if i["skill"] == "Pipe welding"]
+        _cli(chloe, "accept", pending[0]["id"])
+        pushed = _cli(chloe, "ledger", "push", reply.url)
+        stdout.print(
+            f"  she accepts it: the edge is published in her feed and handed to her node "
+            f"({pushed['stored']} entries stored)"
+        )
+        holds = sealed and len(pending) == 1 and len(inbox["fetched"]) == 2
+    except (DemoError, IndexError, KeyError) as e:
+        stdout.print(f"  [red]{escape(str(e))}[/red]")
+        holds = False
+    finally:
+        codes = [mailbox.stop(), reply.stop()]
+    return holds and codes == [0, 0]
 
 
 def _print_summary(report: Report, title: str) -> None:

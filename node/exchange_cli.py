@@ -26,6 +26,7 @@ from credentials.keys import KeyPair
 from credentials.models import SkillAttestation
 from wallet.errors import WalletError
 from wallet.exchange import (
+    CARD_PREFIX,
     Answer,
     ContactCard,
     ExchangeError,
@@ -135,14 +136,22 @@ def _contact(place: Home, ref: str) -> ContactCard:
     for did, item in _contacts(place).items():
         if ref in (did, item.get("name")):
             return ContactCard.from_text(str(item["card"]))
-    path = Path(ref)
-    text = path.read_text("utf-8") if path.is_file() else ref
     try:
-        return ContactCard.from_text(text)
+        return ContactCard.from_text(_card_text(ref))
     except ExchangeError as e:
         raise InputError(
             f"no contact {ref[:80]!r} (add one with 'musette contacts add'): {e}"
         ) from e
+
+
+def _card_text(ref: str) -> str:
+    """A card given as its text, or the name of a file that holds it."""
+    if ref.strip().startswith(CARD_PREFIX):
+        return ref
+    try:
+        return Path(ref).read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"{ref[:80]!r} is neither a contact card nor a readable file") from e
 
 
 @app.command("card")
@@ -173,8 +182,7 @@ def contacts_add(
 ) -> None:
     """Store a contact card (its signature is checked)."""
     place = Home(home_path(home))
-    path = Path(card)
-    contact = ContactCard.from_text(path.read_text("utf-8") if path.is_file() else card)
+    contact = ContactCard.from_text(_card_text(card))
     contacts = _contacts(place)
     contacts[contact.did] = {"name": contact.name, "node": contact.node, "card": contact.to_text()}
     _write_atomic(

@@ -5,6 +5,12 @@ Schema version :data:`SCHEMA_VERSION` (table ``meta``, migrated by :mod:`ledger.
 
     peers(peer, address, score, banned_until, bans, last_seen, last_reason)   PK peer
     status_lists(list, purpose, valid_from, document)                          PK (list, purpose)
+    mailbox_messages(id, recipient, sender, token, size, time, expires, data)   PK id
+    mailbox_tokens(recipient, token, expires, spent)                           PK (recipient, token)
+    mailbox_log(sender, recipient, time)          unsolicited deposits of the last hour
+
+The mailbox tables (schema 2, :mod:`node.mailbox`, ``specs/exchange.md`` §3) hold sealed
+messages as the node received them: ciphertext and the clear envelope, nothing decrypted.
 
 Peer scores live here so that they survive restarts and reconnects.
 """
@@ -22,9 +28,9 @@ from ledger.sqlite import open_database, transaction
 
 from .gossip.peers import PeerRecord
 
-__all__ = ["SCHEMA_VERSION", "NodeDatabase"]
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "NodeDatabase"]
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 
 MIGRATIONS: Final = (
     (
@@ -35,6 +41,22 @@ MIGRATIONS: Final = (
         """CREATE TABLE IF NOT EXISTS status_lists (
                list TEXT NOT NULL, purpose TEXT NOT NULL, valid_from TEXT NOT NULL,
                document TEXT NOT NULL, PRIMARY KEY (list, purpose))""",
+    ),
+    (  # 2: mailboxes (specs/exchange.md §3)
+        """CREATE TABLE mailbox_messages (
+               id TEXT PRIMARY KEY, recipient TEXT NOT NULL, sender TEXT NOT NULL,
+               token BLOB, size INTEGER NOT NULL, time INTEGER NOT NULL,
+               expires INTEGER NOT NULL, data BLOB NOT NULL)""",
+        "CREATE INDEX mailbox_messages_recipient ON mailbox_messages (recipient, time)",
+        "CREATE INDEX mailbox_messages_expires ON mailbox_messages (expires)",
+        """CREATE TABLE mailbox_tokens (
+               recipient TEXT NOT NULL, token BLOB NOT NULL, expires INTEGER NOT NULL,
+               spent INTEGER, PRIMARY KEY (recipient, token))""",
+        "CREATE INDEX mailbox_tokens_expires ON mailbox_tokens (expires)",
+        """CREATE TABLE mailbox_log (
+               sender TEXT NOT NULL, recipient TEXT NOT NULL, time INTEGER NOT NULL)""",
+        "CREATE INDEX mailbox_log_sender ON mailbox_log (sender, time)",
+        "CREATE INDEX mailbox_log_time ON mailbox_log (time)",
     ),
 )
 

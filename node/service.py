@@ -26,6 +26,7 @@ from .gossip.peers import PeerBook
 from .gossip.replica import StoreReplica
 from .home import Home
 from .ledger_cli import status_list_document
+from .mailbox import Mailboxes
 from .nodedb import NodeDatabase
 
 __all__ = ["NODE_IDENTITY", "NodeService", "node_key", "normalize_address"]
@@ -71,6 +72,7 @@ class NodeService:
         self.key = key or node_key(home)
         self.store = LedgerStore(home.path / "ledger.db", shared=True)
         self.db = NodeDatabase(home.path / "node.db")
+        self.mailboxes = Mailboxes(self.db, clock=clock)
         self.replica = StoreReplica(self.store)
         self.peers = PeerBook(self.db, clock=clock)
         self.gossip = GossipNode(

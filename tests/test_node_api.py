@@ -181,6 +181,11 @@ def test_openapi_lists_every_route(node: Running) -> None:
         ("POST", "/status/check"),
         ("POST", "/credentials/verify"),
         ("POST", "/presentations/verify"),
+        ("POST", "/mailbox/{recipient}"),
+        ("GET", "/mailbox/{recipient}/challenge"),
+        ("POST", "/mailbox/{recipient}/expect"),
+        ("POST", "/mailbox/{recipient}/fetch"),
+        ("POST", "/mailbox/{recipient}/delete"),
     }
     cbor_body = spec["paths"]["/entries"]["post"]["requestBody"]["content"]
     assert "application/cbor" in cbor_body

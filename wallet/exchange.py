@@ -26,6 +26,7 @@ from ledger.errors import LedgerError
 from .errors import WalletError
 
 __all__ = [
+    "CARD_PREFIX",
     "Answer",
     "ContactCard",
     "ExchangeError",
@@ -38,7 +39,7 @@ __all__ = [
 VERSION: Final = 1
 MAX_TEXT: Final = 2000
 MAX_SEALED: Final = 64 * 1024
-_CARD_PREFIX: Final = "musette-contact:"
+CARD_PREFIX: Final = "musette-contact:"
 
 
 class ExchangeError(WalletError):
@@ -124,15 +125,15 @@ class ContactCard:
 
     def to_text(self) -> str:
         """One line to copy, mail or show as a QR code."""
-        return _CARD_PREFIX + base64.urlsafe_b64encode(self.signed).rstrip(b"=").decode()
+        return CARD_PREFIX + base64.urlsafe_b64encode(self.signed).rstrip(b"=").decode()
 
     @classmethod
     def from_text(cls, text: str) -> ContactCard:
         body = text.strip()
-        if not body.startswith(_CARD_PREFIX):
-            raise ExchangeError(f"a contact card starts with {_CARD_PREFIX!r}")
+        if not body.startswith(CARD_PREFIX):
+            raise ExchangeError(f"a contact card starts with {CARD_PREFIX!r}")
         try:
-            raw = base64.urlsafe_b64decode(body[len(_CARD_PREFIX) :] + "=" * (-len(body) % 4))
+            raw = base64.urlsafe_b64decode(body[len(CARD_PREFIX) :] + "=" * (-len(body) % 4))
         except ValueError as e:
             raise ExchangeError("a contact card's text is not base64url") from e
         return cls.from_bytes(raw)
