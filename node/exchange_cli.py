@@ -238,10 +238,10 @@ def ask_cmd(
     their mailbox node (or written to a file to hand over)."""
     if level is not None and not 1 <= level <= 8:
         raise typer.BadParameter("level is 1 to 8")
+    reply = _address(reply_node)
     place = Home(home_path(home))
     peer = _contact(place, contact)
     key = place.identities.key(as_)
-    reply = _address(reply_node)
     now = int(time.time())
     request = Request.create(
         key, to=peer.did, skill=skill, level=level, context=context, evidence=evidence,
