@@ -13,20 +13,8 @@ from typing import Any
 import pytest
 
 from credentials import transport
+from tests.cli import musette
 from tests.conftest import ROOT
-
-
-def musette(home: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "node", "--home", str(home), *args],
-        capture_output=True,
-        text=True,
-        input=stdin,
-        cwd=ROOT,
-        timeout=120,
-    )
-    assert "Traceback" not in result.stderr, result.stderr
-    return result
 
 
 @pytest.fixture(scope="module")

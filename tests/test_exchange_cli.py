@@ -3,43 +3,13 @@ that are not ours refused."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from node.processes import NodeProcess, free_ports
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def musette(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "node", "--home", str(home), *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
-    assert "Traceback" not in result.stderr, result.stderr
-    return result
-
-
-def ok(home: Path, *args: str) -> Any:
-    result = musette(home, *args, "--json")
-    assert result.returncode == 0, (args, result.stdout, result.stderr)
-    return json.loads(result.stdout)
-
-
-def error_line(result: subprocess.CompletedProcess[str]) -> str:
-    lines = [line for line in result.stderr.splitlines() if "insecure-test" not in line]
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("musette: error:")
-    return lines[0]
+from tests.cli import error_line, musette, ok
 
 
 @pytest.fixture(scope="module")

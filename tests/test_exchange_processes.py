@@ -5,9 +5,6 @@ ciphertext."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,26 +14,7 @@ import httpx
 import pytest
 
 from node.processes import NodeProcess, free_ports
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def musette(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "node", "--home", str(home), *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
-    assert "Traceback" not in result.stderr, result.stderr
-    return result
-
-
-def ok(home: Path, *args: str) -> Any:
-    result = musette(home, *args, "--json")
-    assert result.returncode == 0, (args, result.stdout, result.stderr)
-    return json.loads(result.stdout)
+from tests.cli import ok
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ against a real node process, and their one-line errors."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,21 +12,9 @@ import pytest
 from credentials.keys import KeyPair
 from ledger.store import LedgerStore
 from node.processes import NodeProcess, free_ports
+from tests.cli import musette
 
-ROOT = Path(__file__).resolve().parent.parent
 TARGET = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
-
-
-def musette(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "node", "--home", str(home), *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
-    assert "Traceback" not in result.stderr, result.stderr
-    return result
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,20 +22,7 @@ from ledger.entries import Checkpoint, Entry
 from ledger.store import LedgerStore
 from node.gossip.wire import MessageType, open_envelope, seal
 from node.processes import NodeProcess, free_ports
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def musette(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "node", "--home", str(home), *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
-    assert "Traceback" not in result.stderr, result.stderr
-    return result
+from tests.cli import musette
 
 
 def wait_for(condition: Callable[[], Any], timeout: float = 60.0, what: str = "") -> Any:
