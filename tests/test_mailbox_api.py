@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import base64
 import secrets
-import socket
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,7 +17,6 @@ from typing import Any
 import cbor2
 import httpx
 import pytest
-import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from nacl.public import Box, PrivateKey, PublicKey
@@ -28,7 +25,7 @@ from credentials.keys import KeyPair
 from ledger.encoding import encode
 from ledger.errors import StoreError
 from ledger.sqlite import open_database
-from node.api import ApiLimits, create_app
+from node.api import ApiLimits
 from node.gossip.peers import PeerRecord
 from node.home import Home
 from node.mailbox import (
@@ -41,6 +38,7 @@ from node.mailbox import (
 )
 from node.nodedb import MIGRATIONS, SCHEMA_VERSION, NodeDatabase
 from node.service import NodeService
+from tests.served import served
 
 CBOR = {"content-type": "application/cbor"}
 LIMITS = ApiLimits(rate=1e6, burst=1e6)  # the mailbox's own limits, not the client's
@@ -75,27 +73,8 @@ def node(tmp_path: Path) -> Iterator[Running]:
     """A node of its own on a free loopback port, with a clock the test moves."""
     clock = Clock()
     service = NodeService(Home(tmp_path / "node"), clock=clock)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.bind(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(service, LIMITS), log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-    client = httpx.Client(base_url=url, trust_env=False, timeout=30)
-    try:
+    with served(service, LIMITS) as (client, _):
         yield Running(service, client, clock, tmp_path / "node" / "node.db")
-    finally:
-        client.close()
-        server.should_exit = True
-        thread.join(timeout=10)
-        service.close()
-        sock.close()
 
 
 def seal(

@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import copy
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,7 +15,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -27,13 +25,14 @@ from ledger import merkle
 from ledger.bundle import Bundle, FeedPart
 from ledger.entries import credential_digest
 from ledger.store import LedgerStore
-from node.api import ApiLimits, create_app
+from node.api import ApiLimits
 from node.gossip.wire import MessageType, open_envelope, seal
 from node.home import Home
 from node.issuing import issue_from_home
 from node.ledger_cli import status_list_document
 from node.service import NodeService
 from node.status import status_reference
+from tests.served import served
 
 CBOR = {"content-type": "application/cbor"}
 FLAG_TARGET = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
@@ -57,28 +56,8 @@ class Issued:
 
 def serve(service: NodeService, limits: ApiLimits) -> Iterator[Running]:
     """The app on a free loopback port until the generator is closed."""
-    # proto IPPROTO_TCP, so that asyncio sets TCP_NODELAY on accepted connections
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.bind(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(service, limits), log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-    client = httpx.Client(base_url=url, trust_env=False, timeout=30)
-    try:
+    with served(service, limits) as (client, url):
         yield Running(service, client, url)
-    finally:
-        client.close()
-        server.should_exit = True
-        thread.join(timeout=10)
-        service.close()
-        sock.close()
 
 
 @pytest.fixture(scope="module")
