@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench clean vectors
+.PHONY: demo test lint typecheck unit chromium bench clean vectors
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,22 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/musette demo
 
-test: $(STAMP) lint typecheck unit
+test: $(STAMP) lint typecheck chromium unit
+
+# The browser tests (tests/test_browser.py) drive Debian's chromium. Install it when it is
+# missing and we can (root, apt-get); otherwise those tests skip and say why.
+chromium:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing chromium with apt-get (for the browser tests)"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1 \
+		|| { apt-get update -q >/dev/null && \
+		     apt-get install -y -q --no-install-recommends chromium >/dev/null; } \
+		|| echo "chromium could not be installed: the browser tests will skip"; \
+	else \
+		echo "no /usr/bin/chromium and no root apt-get: the browser tests will skip"; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

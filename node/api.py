@@ -45,6 +45,7 @@ from .mailbox import MAX_MESSAGE_BYTES as MAX_SEALED_BYTES
 from .mailbox import StoredMessage
 from .service import NodeService
 from .status import StatusSources, credential_status, stapled_lists, status_subject
+from .web import register_pages
 
 __all__ = ["ApiLimits", "create_app"]
 
@@ -521,6 +522,7 @@ def create_app(service: NodeService, limits: ApiLimits | None = None) -> FastAPI
     async def _on_ledger(_: Request, e: LedgerError) -> JSONResponse:
         return _problem(400, "bad-ledger-data", str(e))
 
+    register_pages(app, service)
     app.add_middleware(_Guard, limits=limits)
     return app
 
