@@ -33,6 +33,7 @@ __all__ = [
     "latest_snapshot",
     "snapshot_bodies",
     "snapshot_entries",
+    "snapshot_from_entries",
 ]
 
 METRIC: Final = "musette-ppr/1"
@@ -135,3 +136,32 @@ def latest_snapshot(store: LedgerStore, author: str) -> Snapshot | None:
     if latest is None:
         return None
     return Snapshot(author, latest, anchors, merged)
+
+
+def snapshot_from_entries(entries: Iterable[Entry]) -> Snapshot | None:
+    """The snapshot that already-verified ``entries`` carry: those of one author's latest
+    time (the form :func:`snapshot_entries` hands out), or None when none is readable.
+    Verifying each entry's signature is the caller's step (``Entry.from_bytes``)."""
+    readable: list[tuple[Entry, dict[str, dict[str, float]]]] = []
+    for entry in entries:
+        if entry.kind != "trust-snapshot":
+            continue
+        try:
+            readable.append((entry, _read_body(entry.body)))
+        except (EncodingError, AttributeError, KeyError, TypeError) as e:
+            raise EncodingError(f"trust snapshot entry {entry.seq} is unreadable: {e}") from e
+    if not readable:
+        return None
+    authors = {entry.author for entry, _ in readable}
+    if len(authors) > 1:
+        raise EncodingError("trust snapshot entries of several authors")
+    latest = max(entry.time for entry, _ in readable)
+    anchors: tuple[str, ...] = ()
+    merged: dict[str, dict[str, float]] = {}
+    for entry, table in sorted(readable, key=lambda r: r[0].seq):
+        if entry.time != latest:
+            continue
+        anchors = tuple(entry.body.get("anchors", ()))
+        for skill, scores in table.items():
+            merged.setdefault(skill, {}).update(scores)
+    return Snapshot(authors.pop(), latest, anchors, merged)

@@ -15,6 +15,7 @@ import sys
 import traceback
 import warnings
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,12 +24,15 @@ from rich.markup import escape
 
 from credentials import transport
 from credentials.errors import CredentialError, InputError
-from credentials.inputs import parse_input
+from credentials.inputs import document_kind, parse_input
 from credentials.issuance import FORMATS, Format, present
+from credentials.keys import KeyPair
 from credentials.models import CommunityBadge, Endorsement, SkillAttestation
-from credentials.verifier import Verifier
+from credentials.report import Check, CheckStatus
+from credentials.verifier import CredentialCheck, Verifier
 from ledger.errors import LedgerError
 from ledger.store import LedgerStore
+from ledger.trust_check import TrustCheck
 from wallet.errors import UnverifiedCredentialError, WalletError
 
 from . import (  # noqa: F401  (they register their commands)
@@ -36,8 +40,10 @@ from . import (  # noqa: F401  (they register their commands)
     exchange_cli,
     ledger_cli,
     node_cli,
+    recruiter_cli,
     trust_cli,
 )
+from .bundle import Bundle, BundleError, Policy, claim_rows, is_bundle, make_bundle, read_bundle
 from .common import (
     EXIT_FAILED,
     EXIT_INPUT,
@@ -63,8 +69,16 @@ from .presenting import (
     present_selective,
     presenting_persona,
 )
+from .recruiter_cli import (
+    CacheState,
+    RequestStore,
+    UsedRequestError,
+    cache_state,
+    fetch_snapshot,
+    print_claims,
+)
 from .status import StatusSources, stapled_lists
-from .trust_cli import trust_check_for
+from .trust_cli import configured_anchors, trust_check_for
 from .wallet_cli import wallet_app
 
 NoStatusOpt = Annotated[
@@ -332,6 +346,19 @@ def present_cmd(
         ),
     ] = None,
     qr: Annotated[bool, typer.Option("--qr", help="Print a MUS1: QR payload instead.")] = False,
+    bundle: Annotated[
+        bool,
+        typer.Option(
+            "--bundle",
+            help="Write an offline bundle: the presentation, its status lists and a snapshot.",
+        ),
+    ] = False,
+    trust_from: Annotated[
+        str | None,
+        typer.Option(
+            "--trust-from", help="With --bundle: carry this node's (URL) signed trust snapshot."
+        ),
+    ] = None,
     fmt: FormatOpt = "rdfc",
     out: OutOpt = None,
     as_: AsOpt = None,
@@ -340,7 +367,12 @@ def present_cmd(
 ) -> None:
     """Sign a presentation of your credentials for a verifier's challenge and domain,
     stapling the issuers' latest status lists your wallet holds. An SD-JWT VC is presented
-    alone, as an SD-JWT+KB revealing only the --disclose claims."""
+    alone, as an SD-JWT+KB revealing only the --disclose claims. With --bundle, write one
+    offline bundle file instead (specs/recruiter.md)."""
+    if trust_from is not None and not bundle:
+        raise typer.BadParameter("--trust-from URL goes with --bundle")
+    if bundle and qr:
+        raise typer.BadParameter("--bundle and --qr are exclusive: a bundle is a file")
     place = Home(home_path(home))
     chosen = choose_credentials(place, files or [], credential or [], skill)
     persona = as_ or presenting_persona(place, chosen)
@@ -358,6 +390,9 @@ def present_cmd(
             raise InputError("--disclose applies to SD-JWT VCs; these credentials are not")
         lists = [_status_list_file(path) for path in status_list or []]
         lists += held_status_lists(place, documents)
+        if bundle:
+            _write_bundle(documents, lists, key, challenge, domain, fmt, trust_from, out, as_json)
+            return
         vp = present(
             [*documents, *lists], key, challenge=challenge, domain=domain, fmt=_format(fmt)
         )
@@ -369,6 +404,40 @@ def present_cmd(
             sys.stdout.write(payload + "\n")
         return
     _write_output(vp, out, as_json)
+
+
+def _write_bundle(
+    documents: list[dict[str, Any] | str],
+    lists: list[dict[str, Any]],
+    key: KeyPair,
+    challenge: str,
+    domain: str,
+    fmt: str,
+    trust_from: str | None,
+    out: Path | None,
+    as_json: bool,
+) -> None:
+    """The offline bundle: the presentation (its status lists beside it, not stapled in
+    it), and the signed trust snapshot of the node ``trust_from``, verified before it is
+    carried."""
+    if _format(fmt) == "jwt":
+        raise InputError("a bundle carries a JSON-LD presentation: choose another --format")
+    vp = present(documents, key, challenge=challenge, domain=domain, fmt=_format(fmt))
+    assert isinstance(vp, dict)
+    carried = fetch_snapshot(trust_from)[0] if trust_from is not None else None
+    document = make_bundle(vp, lists, carried).to_json()
+    if out is None:
+        emit_json(document)
+        return
+    _write_output(document, out, False)
+    if as_json:
+        emit_json(
+            {
+                "bundle": str(out),
+                "status_lists": len(document["status_lists"]),
+                "trust_snapshot": carried is not None,
+            }
+        )
 
 
 # -- verifying ----------------------------------------------------------------------------
@@ -396,25 +465,62 @@ def verify_cmd(
     min_trust: Annotated[
         float | None, typer.Option("--min-trust", help="Fail a claim whose trust is lower.")
     ] = None,
+    request: Annotated[
+        str | None,
+        typer.Option("--request", help="Your request's id: its challenge, accepted once."),
+    ] = None,
+    max_status_age: Annotated[
+        int | None,
+        typer.Option("--max-status-age", help="Fail a claim whose status list is older (s)."),
+    ] = None,
+    policy: Annotated[
+        str,
+        typer.Option(
+            "--policy", help="strict: a status or trust not checked fails the claim; or lenient."
+        ),
+    ] = "lenient",
     home: HomeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Verify a credential, presentation, JWT or MUS1: payload, offline."""
-    parsed = parse_input(read_source(source))
+    """Verify a credential, presentation, JWT, MUS1: payload or offline bundle, offline."""
+    if policy not in ("strict", "lenient"):
+        raise typer.BadParameter(f"unknown policy {policy!r}; choose strict or lenient")
+    if max_status_age is not None and max_status_age < 0:
+        raise typer.BadParameter("--max-status-age must be 0 or more seconds")
+    place = Home(home_path(home))
+    requests = RequestStore(place.path)
+    asked: Mapping[str, Any] | None = None
+    if request is not None:
+        if challenge is not None:
+            raise typer.BadParameter("give --request ID or --challenge, not both")
+        try:
+            asked = requests.open(request)
+        except UsedRequestError as e:
+            stderr.print(f"musette: error: {escape(str(e))}")
+            raise Failed from e  # a replayed answer: a document that fails a check
+        challenge, domain = asked["challenge"], domain or asked["domain"]
+    text = read_source(source)
+    bundled = _bundle_in(text)
+    if bundled is not None:
+        try:
+            parsed = parse_input(json.dumps(bundled.presentation))
+        except InputError as e:
+            raise BundleError(f"the bundle's presentation: {e}") from e
+        if parsed.document is None or document_kind(parsed.document) != "presentation":
+            raise BundleError("the bundle's presentation is not a verifiable presentation")
+    else:
+        parsed = parse_input(text)
     lists: list[Mapping[str, Any]] = [_status_list_file(path) for path in status_list or []]
     lists += stapled_lists(parsed.document)
-    ledger_file = home_path(home) / "ledger.db"
+    if bundled is not None:
+        lists += bundled.status_lists
+    cache = cache_state(place.path)
+    ledger_file = place.path / "ledger.db"
     store = LedgerStore(ledger_file) if ledger_file.exists() else None
     disclosed: list[str] | None = None
     revealed: Mapping[str, Any] = {}
     try:
-        trust = trust_check_for(
-            Home(home_path(home)),
-            anchors=anchor,
-            trust_from=trust_from,
-            min_trust=min_trust,
-            store=store,
-        )
+        trust = _trust_check(place, anchor, trust_from, min_trust, store, bundled, cache)
         verifier = Verifier(checks=(StatusSources(lists=lists, store=store), trust))
         if parsed.format == "sd-jwt":
             assert parsed.token is not None
@@ -428,20 +534,100 @@ def verify_cmd(
     finally:
         if store is not None:
             store.close()
+    if asked is not None:
+        answered = report.check("challenge")
+        if answered is not None and answered.status is CheckStatus.PASSED:
+            requests.mark_used(asked["id"])  # answered: this challenge is spent
+    rows: list[dict[str, Any]] | None = None
+    wants_policy = policy == "strict" or max_status_age is not None
+    if (
+        parsed.document is not None
+        and report.kind == "presentation"
+        and (bundled is not None or wants_policy)
+    ):
+        chosen = Policy(
+            name="strict" if policy == "strict" else "lenient", max_status_age=max_status_age
+        )
+        rows = claim_rows(report, parsed.document, lists, chosen, datetime.now(UTC))
     if as_json:
-        # The report's shape is stable; an SD-JWT adds one top-level key, "disclosed".
-        extra = {} if disclosed is None else {"disclosed": disclosed}
+        # The report's shape is stable; an SD-JWT adds one top-level key, "disclosed";
+        # a bundle (or a policy) adds "claims", "policy"; a recruiter cache adds "cache".
+        extra: dict[str, Any] = {} if disclosed is None else {"disclosed": disclosed}
+        if rows is not None:
+            extra["claims"] = rows
+            extra["policy"] = {"name": policy, "max_status_age": max_status_age}
+            extra["verified"] = report.verified and all(r["accepted"] for r in rows)
+        if cache is not None:
+            extra["cache"] = {"url": cache.url, "synced": cache.synced, "age": cache.age()}
         emit_json({**report.to_json(), **extra})
     else:
         title = parsed.description
+        if bundled is not None:
+            title = f"offline bundle: {title}"
         if parsed.document is not None and report.kind == "credential":
             title += f": {describe_claim(parsed.document)}"
         print_report(report, title=title)
         if disclosed is not None:
             shown = ", ".join(f"{p} = {_claim_text(revealed, p)}" for p in disclosed)
             stdout.print(f"  disclosed: {escape(shown or 'nothing')} (the rest stays hidden)")
-    if not report.verified:
+        if rows is not None:
+            print_claims(rows, policy)
+        if cache is not None:
+            stdout.print(f"  {escape(cache.describe())}")
+    if not report.verified or (rows is not None and not all(r["accepted"] for r in rows)):
         raise Failed
+
+
+def _bundle_in(text: str) -> Bundle | None:
+    """The bundle ``text`` holds, or None when it is not one (a BundleError when it says
+    it is a bundle but is malformed)."""
+    if '"MusetteBundle"' not in text:
+        return None
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return None  # not JSON: parse_input says what it is not
+    return read_bundle(text) if is_bundle(value) else None
+
+
+def _trust_check(
+    place: Home,
+    anchor: list[str] | None,
+    trust_from: str | None,
+    min_trust: float | None,
+    store: LedgerStore | None,
+    bundled: Bundle | None,
+    cache: CacheState | None,
+) -> CredentialCheck:
+    """Your anchors first, then the snapshot you chose (--trust-from), then the bundle's
+    snapshot (labelled with its author), then the one your last recruiter sync cached."""
+    if anchor or trust_from is not None or configured_anchors(place):
+        return trust_check_for(
+            place, anchors=anchor, trust_from=trust_from, min_trust=min_trust, store=store
+        )
+    for signed, where in (
+        (bundled.trust_snapshot if bundled is not None else None, "the bundle's"),
+        (cache.snapshot if cache is not None else None, "the cached"),
+    ):
+        if signed is None:
+            continue
+        try:
+            snapshot = signed.verified()
+        except LedgerError as e:
+            return FailedCheck("trust", f"{where} trust snapshot does not verify: {e}")
+        return TrustCheck(snapshot=snapshot, min_trust=min_trust)
+    return trust_check_for(place, min_trust=min_trust, store=store)
+
+
+class FailedCheck:
+    """A plug-in check that fails every credential, for a reason found before verifying
+    (a bundled trust snapshot whose signatures do not hold)."""
+
+    def __init__(self, name: str, detail: str) -> None:
+        self.name, self._detail = name, detail
+
+    def check(self, credential: Mapping[str, Any], *, now: datetime) -> Check:
+        return Check.failed(self.name, self._detail)
 
 
 def _claim_text(claims: Mapping[str, Any], path: str) -> str:
