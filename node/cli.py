@@ -696,14 +696,28 @@ def qr_decode(
 @app.command("demo")
 def demo_cmd(
     home: Annotated[
-        Path | None, typer.Option("--dir", help="Keep the demo homes here (default: a temp dir).")
+        Path | None,
+        typer.Option(
+            "--keep", "--dir", help="Keep the demo homes in this folder (default: a temp dir)."
+        ),
     ] = None,
 ) -> None:
-    """Act one: a community and two peers issue to a worker; a recruiter verifies offline."""
-    from .demo import run_demo
+    """The whole story: peers and a community issue, the worker accepts, an issuer
+    revokes, the revocation gossips across three nodes, the worker asks peers through
+    mailboxes, and a recruiter verifies offline with trust figures."""
+    from .demo import PASSPHRASE, run_demo
 
+    if home is not None:
+        home.mkdir(parents=True, exist_ok=True)
     if not run_demo(home):
         raise Failed
+    if home is not None:
+        chloe = home.resolve() / "chloe"
+        stdout.print(
+            f"homes kept in {home}. Serve Chloé's CV and the verify page again with:\n"
+            f"  MUSETTE_PASSPHRASE='{PASSPHRASE}' musette --home {chloe} node serve --port 8470\n"
+            "then open http://127.0.0.1:8470/ (her CV: /cv/main; the recruiter's page: /verify)"
+        )
 
 
 # -- entry point --------------------------------------------------------------------------

@@ -16,6 +16,7 @@ returns False otherwise, so ``make demo`` fails loudly.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
@@ -41,6 +42,7 @@ from ledger.entries import credential_digest
 from wallet.store import CredentialStore
 
 from .client import NodeClient
+from .errors import NodeUnreachableError
 from .home import Home
 from .issuing import issue_from_home
 from .ledger_cli import status_list_document
@@ -49,9 +51,9 @@ from .output import describe_claim, print_report, stdout
 from .processes import NodeProcess, free_ports
 from .status import StatusSources, stapled_lists, status_reference
 
-__all__ = ["run_demo"]
+__all__ = ["PASSPHRASE", "run_demo"]
 
-_PASSPHRASE = "demo passphrase, not a secret"  # noqa: S105 (throwaway demo homes)
+PASSPHRASE = "demo passphrase, not a secret"  # noqa: S105 (throwaway demo homes)
 
 
 def _parsed(document: dict[str, Any] | str) -> ParsedInput:
@@ -75,7 +77,7 @@ def _story(base: Path) -> bool:
     # Throwaway homes: each keystore is sealed under a fixed demo passphrase, with the
     # real KDF (Argon2id, moderate), so the demo shows the cost users pay.
     homes = {
-        who: Home(base / who, passphrase=lambda: _PASSPHRASE)
+        who: Home(base / who, passphrase=lambda: PASSPHRASE)
         for who in ("guild", "amira", "bastien", "chloe")
     }
     ids = {who: home.identities.create("main") for who, home in homes.items()}
@@ -207,6 +209,7 @@ def _story(base: Path) -> bool:
     ok &= _act_two(homes, attestation, badge, chloe)
     ok &= _act_three(base, homes["amira"], attestation)
     ok &= _act_four(base, homes)
+    ok &= _act_five(base, homes)
     verdict = "[green]the story holds[/green]" if ok else "[red]the story does not hold[/red]"
     stdout.print(Rule(f"Demo done: {verdict}"))
     return bool(ok)
@@ -279,7 +282,7 @@ def _act_three(base: Path, amira: Home, attestation: dict[str, Any]) -> bool:
     ports = free_ports(3)
     urls = [f"http://127.0.0.1:{p}" for p in ports]
     neighbours = [[urls[1]], [urls[0], urls[2]], [urls[1]]]  # a line: A - B - C
-    env = {"MUSETTE_PASSPHRASE": _PASSPHRASE}
+    env = {"MUSETTE_PASSPHRASE": PASSPHRASE}
     nodes = [
         NodeProcess(base / f"node-{name}", port, peers=peers, interval=0.5, env=env)
         for name, port, peers in zip("ABC", ports, neighbours, strict=True)
@@ -323,7 +326,7 @@ def _cli(home: Home, *args: str) -> Any:
         [sys.executable, "-m", "node", "--home", str(home.path), *args, "--json"],
         capture_output=True,
         text=True,
-        env={**os.environ, "MUSETTE_PASSPHRASE": _PASSPHRASE},
+        env={**os.environ, "MUSETTE_PASSPHRASE": PASSPHRASE},
         timeout=120,
         check=False,
     )
@@ -339,7 +342,7 @@ class DemoError(Exception):
 def _act_four(base: Path, homes: dict[str, Home]) -> bool:
     stdout.print(Rule("Musette — act four: Chloé asks two peers to vouch, through mailboxes"))
     ports = free_ports(2)
-    env = {"MUSETTE_PASSPHRASE": _PASSPHRASE}
+    env = {"MUSETTE_PASSPHRASE": PASSPHRASE}
     mailbox = NodeProcess(base / "node-mail", ports[0], interval=0.5, env=env)
     reply = NodeProcess(base / "node-chloe", ports[1], peers=[mailbox.url], interval=0.5, env=env)
     chloe, amira, bastien = homes["chloe"], homes["amira"], homes["bastien"]
@@ -382,6 +385,79 @@ def _act_four(base: Path, homes: dict[str, Home]) -> bool:
     finally:
         codes = [mailbox.stop(), reply.stop()]
     return holds and codes == [0, 0]
+
+
+def _act_five(base: Path, homes: dict[str, Home]) -> bool:
+    stdout.print(Rule("Musette — act five: a recruiter checks Chloé's CV offline, with trust"))
+    guild, amira, chloe = homes["guild"], homes["amira"], homes["chloe"]
+    recruiter = Home(base / "recruiter", passphrase=lambda: PASSPHRASE)
+    env = {"MUSETTE_PASSPHRASE": PASSPHRASE}
+    node = NodeProcess(
+        base / "node-trust", free_ports(1)[0], interval=0.5, env=env,
+        options=["--trust-interval", "0.5"],
+    )  # fmt: skip
+    try:
+        guild_did = _cli(guild, "id", "list")[0]["did"]
+        amira_did = _cli(amira, "id", "list")[0]["did"]
+        badge, edge = base / "amira-badge.json", base / "amira-badge.edge"
+        _cli(
+            guild, "issue", "badge", "--subject", amira_did, "--badge", "Certified welder",
+            "--criteria", "Passed the guild's practical test", "--out", str(badge),
+            "--edge-out", str(edge),
+        )  # fmt: skip
+        _cli(
+            amira, "accept", _cli(amira, "wallet", "import", str(badge), "--edge", str(edge))["id"]
+        )
+        stdout.print("  the guild certifies Amira as a welder; she accepts (a public edge)")
+        _cli(Home(node.home, passphrase=lambda: PASSPHRASE), "trust", "anchors", "add", guild_did)
+        node.start()
+        for who in (guild, amira, chloe):
+            _cli(who, "ledger", "push", node.url)
+        stdout.print(f"  a node that trusts the guild ({node.url}) gets the ledgers")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with NodeClient(node.url) as client, contextlib.suppress(NodeUnreachableError):
+                if amira_did in client.get("/trust/snapshot")["scores"].get("*", {}):
+                    break
+            time.sleep(0.3)
+        asked = _cli(recruiter, "recruiter", "request", "--domain", "recruit.example", "--no-show")
+        stdout.print(f"  the recruiter asks for a presentation: request {asked['id']}")
+        bundle = base / "chloe-bundle.json"
+        _cli(
+            chloe, "present", "--skill", "Pipe welding", "--challenge", asked["challenge"],
+            "--domain", "recruit.example", "--bundle", "--trust-from", node.url,
+            "--out", str(bundle),
+        )  # fmt: skip
+        stdout.print(
+            "  Chloé hands over one file: her presentation, the status lists and the node's "
+            "signed trust snapshot"
+        )
+    except (DemoError, IndexError, KeyError) as e:
+        stdout.print(f"  [red]{escape(str(e))}[/red]")
+        return False
+    finally:
+        code = node.stop()
+    # The recruiter is offline now: nothing below reaches a node.
+    report = _cli(recruiter, "verify", str(bundle), "--request", asked["id"])
+    for claim in report.get("claims", []):
+        trust = claim.get("trust")
+        figure = f"{trust:.3f}" if isinstance(trust, float) else "not checked"
+        stdout.print(
+            f"  offline: {claim.get('claim')}: "
+            f"{'genuine' if claim.get('genuine') else 'NOT genuine'}, "
+            f"{'revoked' if claim.get('revoked') else 'not revoked'}, trust {figure}"
+        )
+    replayed = subprocess.run(
+        [sys.executable, "-m", "node", "--home", str(recruiter.path), "verify", str(bundle),
+         "--request", asked["id"]],
+        capture_output=True, text=True, env={**os.environ, **env}, timeout=120, check=False,
+    )  # fmt: skip
+    stdout.print(
+        f"  the same bundle again is refused (request already used): {replayed.returncode != 0}"
+    )
+    claims = report.get("claims", [])
+    trusted = any(isinstance(c.get("trust"), float) and c["trust"] > 0 for c in claims)
+    return bool(report.get("verified")) and trusted and replayed.returncode != 0 and code == 0
 
 
 def _print_summary(report: Report, title: str) -> None:
