@@ -110,3 +110,9 @@ def test_malformed_sealed_messages_are_refused() -> None:
         seal(WORKER, "did:web:example.org", b"x")
     with pytest.raises(ExchangeError, match="over"):
         seal(WORKER, PEER.did, b"x" * 70_000)
+
+
+def test_request_ids_are_hex_so_a_command_line_never_reads_them_as_options() -> None:
+    ids = {_request().id for _ in range(200)}
+    assert len(ids) == 200
+    assert all(len(i) == 32 and set(i) <= set("0123456789abcdef") for i in ids)

@@ -176,7 +176,8 @@ class Request:
         payload = {
             "v": VERSION,
             "type": "endorsement-request",
-            "id": base64.urlsafe_b64encode(secrets.token_bytes(16)).rstrip(b"=").decode(),
+            # hex, not base64url: an id that began with "-" would read as a CLI option
+            "id": secrets.token_hex(16),
             "from": key.did,
             "to": to,
             "skill": skill,
