@@ -287,9 +287,10 @@ def _received(place: Home) -> list[Request]:
 def _mailbox_keys(place: Home, as_: str | None) -> list[KeyPair]:
     if as_ is not None:
         return [place.identities.key(as_)]
-    return [
-        place.identities.key(i.name) for i in place.identities.list() if i.name != NODE_IDENTITY
-    ]
+    names = [i.name for i in place.identities.list() if i.name != NODE_IDENTITY]
+    if not names:
+        raise InputError(f"{place.path} has no identity, so no mailbox: run 'musette persona new'")
+    return [place.identities.key(name) for name in names]
 
 
 @app.command("requests")
