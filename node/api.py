@@ -406,23 +406,21 @@ def create_app(service: NodeService, limits: ApiLimits | None = None) -> FastAPI
         report = Verifier(checks=(sources,)).verify(parsed, challenge=challenge, domain=domain)
         return _vc_api_result(report)
 
-    @app.post("/credentials/verify", summary="Verify a credential (W3C VC API shape).")
-    async def verify_credential(request: Request) -> JSONResponse:
+    async def _verify_route(request: Request, member: str, kind: str) -> JSONResponse:
         body = _json_body(await request.body())
-        text = _document_text(body.get("verifiableCredential"), "verifiableCredential")
+        text = _document_text(body.get(member), member)
         options = body.get("options") or {}
         if not isinstance(options, dict):
             raise Problem(400, "malformed-request", "options must be an object")
-        return await run_in_threadpool(_verify, text, options, "credential")
+        return await run_in_threadpool(_verify, text, options, kind)
+
+    @app.post("/credentials/verify", summary="Verify a credential (W3C VC API shape).")
+    async def verify_credential(request: Request) -> JSONResponse:
+        return await _verify_route(request, "verifiableCredential", "credential")
 
     @app.post("/presentations/verify", summary="Verify a presentation (W3C VC API shape).")
     async def verify_presentation(request: Request) -> JSONResponse:
-        body = _json_body(await request.body())
-        text = _document_text(body.get("verifiablePresentation"), "verifiablePresentation")
-        options = body.get("options") or {}
-        if not isinstance(options, dict):
-            raise Problem(400, "malformed-request", "options must be an object")
-        return await run_in_threadpool(_verify, text, options, "presentation")
+        return await _verify_route(request, "verifiablePresentation", "presentation")
 
     # -- mailboxes (specs/exchange.md §3) ----------------------------------------------------
 

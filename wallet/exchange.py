@@ -86,6 +86,14 @@ def _uint(value: dict[str, Any], name: str) -> int:
     return item
 
 
+def _token(value: dict[str, Any], what: str) -> bytes:
+    token = value.get("token")
+    if not isinstance(token, bytes) or len(token) != 32:
+        article = "an" if what[0] in "aeiou" else "a"
+        raise ExchangeError(f"{article} {what}'s token is 32 bytes")
+    return token
+
+
 def _did(value: dict[str, Any], name: str) -> str:
     did = _text(value, name)
     assert did is not None
@@ -197,9 +205,7 @@ class Request:
         level = value.get("level")
         if level is not None and (type(level) is not int or not 1 <= level <= 8):
             raise ExchangeError("a request's level is 1 to 8 or null")
-        token = value.get("token")
-        if not isinstance(token, bytes) or len(token) != 32:
-            raise ExchangeError("a request's token is 32 bytes")
+        token = _token(value, "request")
         reply = _text(value, "reply_node")
         assert reply is not None
         if not reply.startswith(("http://", "https://")):
@@ -265,9 +271,7 @@ class Answer:
         decision = value.get("decision")
         if decision not in ("accepted", "declined"):
             raise ExchangeError("an answer's decision is 'accepted' or 'declined'")
-        token = value.get("token")
-        if not isinstance(token, bytes) or len(token) != 32:
-            raise ExchangeError("an answer's token is 32 bytes")
+        token = _token(value, "answer")
         credential = value.get("credential")
         edge = value.get("edge")
         if decision == "accepted":
